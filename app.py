@@ -1,0 +1,15 @@
+"""Entry points only: the app, its middleware and its blueprints. Rules live in `chalicelib/`."""
+
+from chalice import Chalice
+
+from chalicelib.api import docs, public, staff
+from chalicelib.api.http import error_shape
+from chalicelib.observability import observe, share_logger_config
+
+app = Chalice(app_name="complaints")
+app.register_middleware(observe, "http")
+app.register_middleware(error_shape, "http")
+app.register_blueprint(docs.bp)
+app.register_blueprint(public.bp)
+app.register_blueprint(staff.bp)
+share_logger_config()

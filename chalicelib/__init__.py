@@ -1,0 +1,1 @@
+"""Complaint-handling backend: domain core, services, adapters and HTTP API."""

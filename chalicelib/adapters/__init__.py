@@ -1,0 +1,1 @@
+"""Adapters: the AWS side of the ports in `chalicelib/service/ports.py`."""

@@ -1,0 +1,1 @@
+"""The HTTP API: blueprints of thin routes over the services, and the OpenAPI description."""

@@ -1,0 +1,91 @@
+"""Staff credentials: a bearer JWT whose `cognito:groups` claim lists the roles.
+
+In AWS the token is issued by the Cognito user pool (RS256, keys from its JWKS). On the local
+stack and in tests the app accepts HS256 tokens signed with `STAFF_JWT_SECRET`.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import jwt
+
+from chalicelib.domain.case import Actor
+from chalicelib.errors import Forbidden, Unauthenticated
+from chalicelib.settings import get_settings
+
+CLERK, HANDLER, SUPERVISOR, ADMIN = "clerk", "handler", "supervisor", "admin"
+ROLES = frozenset({CLERK, HANDLER, SUPERVISOR, ADMIN})
+ANY_STAFF = ROLES
+
+
+@dataclass(frozen=True)
+class Principal:
+    id: str
+    name: str
+    roles: frozenset[str]
+
+    @property
+    def actor(self) -> Actor:
+        return Actor("staff", self.id, self.name)
+
+
+class TokenVerifier(Protocol):
+    def claims(self, token: str) -> dict[str, Any]: ...
+
+
+class SharedSecretVerifier:
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def claims(self, token: str) -> dict[str, Any]:
+        return jwt.decode(token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+
+
+class CognitoVerifier:
+    """Verifies Cognito ID tokens against the user pool's published keys (fetched once, then cached)."""
+
+    def __init__(self, region: str, user_pool_id: str, app_client_id: str) -> None:
+        self._issuer = f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
+        self._audience = app_client_id
+        self._keys = jwt.PyJWKClient(f"{self._issuer}/.well-known/jwks.json", cache_keys=True)
+
+    def claims(self, token: str) -> dict[str, Any]:
+        key = self._keys.get_signing_key_from_jwt(token)
+        return jwt.decode(
+            token,
+            key.key,
+            algorithms=["RS256"],
+            audience=self._audience,
+            issuer=self._issuer,
+            options={"require": ["exp", "sub"]},
+        )
+
+
+@functools.cache
+def verifier() -> TokenVerifier:
+    settings = get_settings()
+    if settings.staff_auth == "cognito":
+        return CognitoVerifier(settings.cognito_region, settings.cognito_user_pool_id, settings.cognito_app_client_id)
+    return SharedSecretVerifier(settings.staff_jwt_secret)
+
+
+def authenticate(authorization: str | None, allowed: frozenset[str]) -> Principal:
+    """The staff member behind an `Authorization: Bearer` header, if they hold one of the `allowed` roles."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("a staff bearer token is required", code="missing_token")
+    try:
+        claims = verifier().claims(token.strip())
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("the token has expired; sign in again", code="token_expired") from None
+    except jwt.PyJWTError:
+        raise Unauthenticated("the token is not valid", code="invalid_token") from None
+    groups = claims.get("cognito:groups")
+    roles = frozenset(g for g in groups if isinstance(g, str)) & ROLES if isinstance(groups, list) else frozenset()
+    principal = Principal(str(claims["sub"]), str(claims.get("name") or claims["sub"]), roles)
+    if not principal.roles & allowed:
+        raise Forbidden(f"this needs one of the roles: {', '.join(sorted(allowed))}")
+    return principal

@@ -1,0 +1,108 @@
+"""The service's front door and its OpenAPI 3.1 description, generated from the declared operations."""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from chalice import Blueprint
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from chalicelib import wiring
+from chalicelib.api import schemas
+from chalicelib.api.http import OPERATIONS, Call, Operation, operation
+
+bp = Blueprint(__name__)
+TAG = "Service"
+OPENAPI_PATH = "/v1/openapi.json"
+
+_ERROR_TEXT = {
+    400: "malformed JSON",
+    401: "missing, expired or invalid staff token",
+    403: "the staff member lacks the role",
+    404: "no such case (unknown tracking code or wrong access code: the same answer)",
+    409: "not allowed in the case's current state, or a conflicting request",
+    413: "body too large",
+    415: "body is not JSON",
+    422: "invalid fields",
+    429: "too many attempts; see Retry-After",
+}
+
+
+@operation(bp, "GET", "/", summary="What this service is", tag=TAG, response=schemas.ServiceOut)
+def index(call: Call) -> schemas.ServiceOut:
+    return schemas.ServiceOut(service="complaints", policy=wiring.policy().name, docs=OPENAPI_PATH)
+
+
+@operation(bp, "GET", OPENAPI_PATH, summary="This description", tag=TAG, response=None)
+def openapi_document(call: Call) -> dict[str, Any]:
+    return openapi()
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _operation(op: Operation, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+        for name in re.findall(r"{(\w+)}", op.path)
+    ]
+    parameters += [
+        {
+            "name": h.name,
+            "in": "header",
+            "required": h.required,
+            "description": h.description,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        }
+        for h in op.headers
+    ]
+    ok_schema = refs[op.response] if op.response else {"type": "object"}
+    responses: dict[str, Any] = {str(op.status): {"description": "success", "content": _json(ok_schema)}}
+    for status in op.errors:
+        responses[str(status)] = {"description": _ERROR_TEXT[status], "content": _json(refs[schemas.ErrorOut])}
+    if 429 in op.errors:
+        responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
+    doc: dict[str, Any] = {
+        "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', op.path.lower()).strip('_') or 'index'}",
+        "summary": op.summary,
+        "tags": [op.tag],
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if op.body is not None:
+        required = any(f.is_required() for f in op.body.model_fields.values())
+        doc["requestBody"] = {"required": required, "content": _json(refs[op.body])}
+    if op.roles is not None:
+        doc["security"] = [{"staffToken": []}]
+        doc["description"] = "Roles: " + ", ".join(sorted(op.roles))
+    return doc
+
+
+@functools.cache
+def openapi() -> dict[str, Any]:
+    inputs = {op.body for op in OPERATIONS if op.body}
+    outputs = {op.response for op in OPERATIONS if op.response} | {schemas.ErrorOut}
+    keyed = [(m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)]
+    keyed += [(m, "serialization") for m in sorted(outputs, key=lambda m: m.__name__)]
+    mapping, definitions = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
+    refs = {model: schema for (model, _), schema in mapping.items()}
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Complaint handling API",
+            "version": "1.0.0",
+            "description": "Intake, tracking and handling of complaints and reports (投诉举报处理).",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {"staffToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    }

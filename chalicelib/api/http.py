@@ -1,0 +1,191 @@
+"""How a route is declared: one decorator that registers the Chalice route, checks credentials,
+parses the body with its pydantic model, maps every error to the JSON error shape, and records
+the operation for the OpenAPI description — so the contract is written once.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from chalice import Blueprint, Response
+from chalice.app import Request
+from pydantic import BaseModel, ValidationError
+
+from chalicelib import errors
+from chalicelib.api.auth import Principal, authenticate
+from chalicelib.settings import get_settings
+
+STATUS: dict[type[errors.DomainError], int] = {
+    errors.MalformedRequest: 400,
+    errors.Unauthenticated: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.InvalidState: 409,
+    errors.VersionConflict: 409,
+    errors.Conflict: 409,
+    errors.PayloadTooLarge: 413,
+    errors.InvalidInput: 422,
+    errors.Throttled: 429,
+}
+
+#: Chalice answers some requests itself (unknown method, content type); those get our shape too.
+_CHALICE_CODES = {
+    405: "method_not_allowed",
+    415: "unsupported_media_type",
+    500: "internal_error",
+    400: "bad_request",
+}
+
+B = TypeVar("B", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class HeaderParam:
+    name: str
+    description: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One endpoint as the OpenAPI description shows it."""
+
+    method: str
+    path: str
+    summary: str
+    tag: str
+    status: int
+    response: type[BaseModel] | None
+    body: type[BaseModel] | None = None
+    roles: frozenset[str] | None = None
+    headers: tuple[HeaderParam, ...] = ()
+    errors: tuple[int, ...] = ()
+
+
+OPERATIONS: list[Operation] = []
+
+
+@dataclass
+class Call:
+    """What a route function receives."""
+
+    request: Request
+    body: Any = None
+    principal: Principal | None = None
+    response_headers: dict[str, str] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        value = self.request.headers.get(name)
+        return value if value else None
+
+    @property
+    def staff(self) -> Principal:
+        assert self.principal is not None, "route declared without roles"
+        return self.principal
+
+
+def error_body(code: str, message: str, fields: Mapping[str, str] | None = None) -> dict[str, Any]:
+    detail: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        detail["fields"] = dict(fields)
+    return {"error": detail}
+
+
+def error_response(error: errors.DomainError) -> Response:
+    status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), 400)
+    headers = {}
+    if isinstance(error, errors.Throttled):
+        headers["Retry-After"] = str(error.retry_after_seconds)
+    return Response(body=error_body(error.code, error.message, error.fields), status_code=status, headers=headers)
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "body"
+
+
+def parse_body(model: type[B], raw: bytes | None) -> B:
+    """Validate a JSON body. Messages name the field and the problem, never echo the value."""
+    raw = raw or b""
+    if len(raw) > get_settings().max_body_bytes:
+        raise errors.PayloadTooLarge(f"the body is larger than {get_settings().max_body_bytes} bytes")
+    if not raw.strip():
+        raw = b"{}"  # no body is fine where every field is optional; otherwise say a body is needed
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError:
+            raise errors.MalformedRequest("a JSON body is required") from None
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as error:
+        problems = error.errors(include_url=False, include_input=False, include_context=False)
+        if any(p["type"] == "json_invalid" for p in problems):
+            raise errors.MalformedRequest("the body is not valid JSON") from None
+        fields = {}
+        for p in problems:
+            fields.setdefault(_field_path(p["loc"]), p["msg"])
+        raise errors.InvalidInput("the request has invalid fields", fields=fields) from None
+
+
+def operation(
+    bp: Blueprint,
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    tag: str,
+    response: type[BaseModel] | None,
+    status: int = 200,
+    body: type[BaseModel] | None = None,
+    roles: frozenset[str] | None = None,
+    headers: tuple[HeaderParam, ...] = (),
+    errors_: tuple[int, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare an endpoint. `roles=None` makes it public; any set requires a staff token with one of them."""
+    implied = set(errors_)
+    if body is not None:
+        implied |= {400, 413, 415, 422}
+    if roles is not None:
+        implied |= {401, 403}
+    op = Operation(method, path, summary, tag, status, response, body, roles, headers, tuple(sorted(implied)))
+    OPERATIONS.append(op)
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def view(**path_params: str) -> Response:
+            request = bp.current_request
+            call = Call(request)
+            try:
+                if roles is not None:
+                    call.principal = authenticate(request.headers.get("authorization"), roles)
+                if body is not None:
+                    call.body = parse_body(body, request.raw_body)
+                result = fn(call, **path_params)
+            except errors.DomainError as error:
+                return error_response(error)
+            return Response(
+                body=result.model_dump(mode="json") if isinstance(result, BaseModel) else result,
+                status_code=status,
+                headers={"Content-Type": "application/json", **call.response_headers},
+            )
+
+        bp.route(path, methods=[method])(view)
+        return fn
+
+    return decorate
+
+
+def error_shape(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """Middleware: answers Chalice produced itself (405, 415, 500) get the project's error shape."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        code = _CHALICE_CODES.get(response.status_code, "error")
+        message = "the server could not handle this request" if response.status_code >= 500 else str(body["Message"])
+        response.body = error_body(code, message)
+    elif response.status_code >= 400 and isinstance(body, str) and response.status_code >= 500:
+        response.body = error_body("internal_error", "the server could not handle this request")
+        response.headers["Content-Type"] = "application/json"
+    return response

@@ -1,0 +1,103 @@
+"""Public endpoints: submit, track, and act on one's own case with the access code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib import wiring
+from chalicelib.adapters.idempotency import once
+from chalicelib.api import schemas, views
+from chalicelib.api.http import Call, HeaderParam, operation
+from chalicelib.domain.case import Actor, Case
+from chalicelib.observability import count_received
+from chalicelib.service import intake, tracking
+
+bp = Blueprint(__name__)
+
+IDEMPOTENCY_KEY = HeaderParam("Idempotency-Key", "a retry with the same key and body returns the first answer")
+ACCESS_CODE = HeaderParam("X-Access-Code", "the access code given at submission", required=True)
+TAG = "Public"
+
+
+def register_json(body: dict[str, Any], clerk: dict[str, str] | None = None) -> dict[str, Any]:
+    """Register a validated body and answer with the receipt, as JSON (what idempotency stores)."""
+    model = schemas.StaffIntakeIn if clerk else schemas.SubmissionIn
+    now = wiring.now()
+    actor = Actor("staff", clerk["id"], clerk["name"]) if clerk else None
+    result = intake.register(
+        views.submission(model.model_validate(body, strict=False), actor),
+        now=now,
+        repository=wiring.cases(),
+        calendar=wiring.calendar().calendar(),
+        policy=wiring.policy(),
+    )
+    for case in result.cases:
+        count_received(case.channel.value, case.kind.value)
+    return views.receipt(result, now).model_dump(mode="json")
+
+
+@operation(
+    bp, "POST", "/v1/complaints",
+    summary="Submit a complaint, report, enquiry or suggestion",
+    tag=TAG, body=schemas.SubmissionIn, response=schemas.ReceiptOut, status=201,
+    headers=(IDEMPOTENCY_KEY,), errors_=(409,),
+)
+def submit(call: Call) -> schemas.ReceiptOut:
+    body = call.body.model_dump(mode="json", exclude_unset=True)
+    return schemas.ReceiptOut.model_validate(once("public", call.header("Idempotency-Key"), body, register_json))
+
+
+def _public_view(case: Case) -> schemas.PublicCaseOut:
+    repository = wiring.cases()
+    linked = [c.tracking_code for c in (repository.get(i) for i in case.linked_case_ids) if c]
+    return views.public_case(case, repository.timeline(case.id), linked, wiring.now())
+
+
+@operation(
+    bp, "GET", "/v1/complaints/{tracking_code}",
+    summary="Follow a case: status, deadlines and public timeline",
+    tag=TAG, response=schemas.PublicCaseOut, headers=(ACCESS_CODE,), errors_=(404, 429),
+)
+def track(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
+    case = tracking.open_case(
+        tracking_code, call.header("X-Access-Code"),
+        now=wiring.now(), repository=wiring.cases(), limiter=wiring.attempts(),
+    )
+    return _public_view(case)
+
+
+def _act(call: Call, tracking_code: str, change: tracking.Change) -> schemas.PublicCaseOut:
+    case = tracking.act(
+        tracking_code, call.header("X-Access-Code"), change,
+        now=wiring.now(), repository=wiring.cases(), limiter=wiring.attempts(),
+    )
+    return _public_view(case)
+
+
+@operation(
+    bp, "POST", "/v1/complaints/{tracking_code}/withdraw",
+    summary="Withdraw a case before it is closed (撤回)",
+    tag=TAG, body=schemas.WithdrawIn, response=schemas.PublicCaseOut, headers=(ACCESS_CODE,), errors_=(404, 409, 429),
+)
+def withdraw(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
+    return _act(call, tracking_code, tracking.withdraw(call.body.reason, wiring.now()))
+
+
+@operation(
+    bp, "POST", "/v1/complaints/{tracking_code}/feedback",
+    summary="Say whether the response resolved the case (回访)",
+    tag=TAG, body=schemas.FeedbackIn, response=schemas.PublicCaseOut, headers=(ACCESS_CODE,), errors_=(404, 409, 429),
+)
+def feedback(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
+    return _act(call, tracking_code, tracking.feedback(call.body.satisfied, call.body.comment, wiring.now()))
+
+
+@operation(
+    bp, "POST", "/v1/complaints/{tracking_code}/appeal",
+    summary="Object to the handling of a closed case (申诉)",
+    tag=TAG, body=schemas.AppealIn, response=schemas.PublicCaseOut, headers=(ACCESS_CODE,), errors_=(404, 409, 429),
+)
+def appeal(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
+    return _act(call, tracking_code, tracking.appeal(call.body.reason, wiring.now()))

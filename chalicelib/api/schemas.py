@@ -1,0 +1,203 @@
+"""Request and response bodies. The OpenAPI description is generated from these models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+import phonenumbers
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from chalicelib.domain.case import Channel, Kind, Status
+from chalicelib.domain.deadlines import Basis
+
+
+def _phone(value: str) -> str:
+    """Any number a Chinese caller would give (mobile or landline, with or without +86), kept as E.164."""
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+
+Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Text1000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Text2000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Text5000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
+Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("1000000000"), decimal_places=2)]
+UploadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Category = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.-]{1,64}$")]
+
+
+class Body(BaseModel):
+    """Every request body: unknown fields are refused, types are not coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- requests -----------------------------------------------------------------------------------
+
+
+class ComplainantIn(Body):
+    name: Text100 | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    address: Text300 | None = None
+    anonymous: bool = Field(False, description="allowed for reports only; nothing identifying is then stored")
+
+    @model_validator(mode="after")
+    def _identified_unless_anonymous(self) -> ComplainantIn:
+        if not self.anonymous and (self.name is None or self.phone is None):
+            raise ValueError("name and phone are required unless the report is anonymous")
+        return self
+
+
+class RespondentIn(Body):
+    name: Text200
+    address: Text300 | None = None
+    region_code: Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None = Field(
+        None, description="six-digit administrative division code of where the business is"
+    )
+
+
+class ProductIn(Body):
+    name: Text200
+    brand: Text100 | None = None
+    model: Text100 | None = None
+    quantity: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    price: Money | None = None
+    purchase_date: date | None = None
+    order_number: Text100 | None = None
+
+
+class SubmissionIn(Body):
+    kind: Kind
+    channel: Channel = Channel.WEB
+    complainant: ComplainantIn
+    respondent: RespondentIn | None = Field(None, description="required for complaints and reports")
+    facts: Text5000 = Field(description="what happened, when and where")
+    request: Text2000 | None = Field(None, description="what the complainant asks for; required for complaints")
+    suspected_violation: Text2000 | None = Field(
+        None, description="a complaint that also reports a violation is split into a complaint and a linked report"
+    )
+    category: Category | None = None
+    occurred_at: AwareDatetime | date | None = None
+    place: Text300 | None = None
+    product: ProductIn | None = None
+    amount: Money | None = Field(None, description="amount in dispute, CNY")
+    evidence: Annotated[list[UploadId], Field(max_length=20)] = []
+
+
+class StaffIntakeIn(SubmissionIn):
+    channel: Channel = Field(description="how it came in: phone, letter, walk_in, fax, transfer …; never web")
+    received_at: AwareDatetime = Field(description="when the centre received it: now or in the past")
+
+
+class WithdrawIn(Body):
+    reason: Text500 | None = None
+
+
+class FeedbackIn(Body):
+    satisfied: bool
+    comment: Text1000 | None = None
+
+
+class AppealIn(Body):
+    reason: Text2000
+
+
+class CalendarYearIn(Body):
+    holidays: Annotated[list[date], Field(max_length=80)]
+    adjusted_workdays: Annotated[list[date], Field(max_length=20)]
+    source: Text300 | None = Field(None, description="the notice it comes from, e.g. 国办发明电〔2026〕x号")
+
+
+# ---- responses ----------------------------------------------------------------------------------
+
+
+class DeadlineOut(Out):
+    due_at: datetime
+    due_date: date
+    basis: Basis
+    length: int
+    estimated: bool = Field(description="true when the calendar had to guess a year's holidays")
+    paused: bool
+    overdue: bool
+
+
+class CaseReceiptOut(Out):
+    id: str
+    tracking_code: str
+    kind: Kind
+    status: Status
+    received_at: datetime
+    deadlines: dict[str, DeadlineOut]
+
+
+class ReceiptOut(CaseReceiptOut):
+    access_code: str = Field(description="shown once; needed with the tracking code to follow the case")
+    linked: list[CaseReceiptOut] = Field(description="the other part of a split submission, same access code")
+
+
+class TimelineEntryOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    at: datetime
+    type: str
+
+
+class ResponseOut(Out):
+    at: datetime
+    message: str
+    outcome: str
+
+
+class PublicCaseOut(Out):
+    tracking_code: str
+    kind: Kind
+    status: Status
+    channel: Channel
+    received_at: datetime
+    respondent: str | None
+    deadlines: dict[str, DeadlineOut]
+    timeline: list[TimelineEntryOut]
+    response: ResponseOut | None
+    linked_tracking_codes: list[str]
+
+
+class CalendarYearOut(Out):
+    year: int
+    official: bool
+    holidays: list[date]
+    adjusted_workdays: list[date]
+    source: str
+
+
+class ServiceOut(Out):
+    service: str
+    policy: str
+    docs: str
+
+
+class ErrorDetail(Out):
+    code: str
+    message: str
+    fields: dict[str, str] | None = None
+
+
+class ErrorOut(Out):
+    error: ErrorDetail

@@ -1,0 +1,193 @@
+"""The case: one entry of the register (登记) and the events of its timeline.
+
+A case is a complaint, a report, an enquiry or a suggestion. The timeline is append-only: each
+change of a case produces events, and the repository writes the case and its new events together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.domain.deadlines import Deadline
+from chalicelib.errors import InvalidState
+
+
+class Kind(StrEnum):
+    COMPLAINT = "complaint"
+    REPORT = "report"
+    ENQUIRY = "enquiry"
+    SUGGESTION = "suggestion"
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    SMS = "sms"
+    PHONE = "phone"
+    EMAIL = "email"
+    LETTER = "letter"
+    FAX = "fax"
+    WALK_IN = "walk_in"
+    WECHAT = "wechat"
+    TRANSFER = "transfer"
+
+
+class Status(StrEnum):
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    TRANSFERRED = "transferred"
+    ASSIGNED = "assigned"
+    INVESTIGATING = "investigating"
+    MEDIATING = "mediating"
+    RESPONDED = "responded"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+#: Statuses after which the case no longer moves (an appeal reopens a closed one explicitly).
+FINAL_STATUSES = frozenset({Status.REJECTED, Status.TRANSFERRED, Status.CLOSED, Status.WITHDRAWN})
+
+#: Timeline entries the complainant sees on the tracking page; the rest are internal.
+PUBLIC_EVENTS = frozenset(
+    {
+        "received", "accepted", "rejected", "transferred", "assigned", "paused", "resumed", "extended",
+        "responded", "feedback", "reopened", "closed", "withdrawn", "notified",
+    }
+)
+#: Fields of an event's data the complainant may see; notes, names of staff and findings stay inside.
+PUBLIC_EVENT_FIELDS = frozenset(
+    {"reason_code", "transfer_to", "clock", "due_date", "satisfied", "outcome", "linked_tracking_code", "kind"}
+)
+
+
+@dataclass(frozen=True)
+class Party:
+    """The complainant or reporter. Never stored for an anonymous report."""
+
+    name: str
+    phone: str
+    email: str | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class Respondent:
+    """The business complained about or reported (被投诉人/被举报人)."""
+
+    name: str
+    address: str | None = None
+    region_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Product:
+    """What the dispute is about: product or service, as on the register form."""
+
+    name: str
+    brand: str | None = None
+    model: str | None = None
+    quantity: int | None = None
+    price: Decimal | None = None
+    purchase_date: date | None = None
+    order_number: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: the public (complainant), a member of staff, or the system."""
+
+    kind: str  # "public" | "staff" | "system"
+    id: str | None = None
+    name: str | None = None
+
+
+PUBLIC = Actor("public")
+SYSTEM = Actor("system")
+
+
+@dataclass(frozen=True)
+class Event:
+    type: str
+    at: datetime
+    actor: Actor
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def public(self) -> bool:
+        return self.type in PUBLIC_EVENTS
+
+    def public_data(self) -> dict[str, Any]:
+        return {k: v for k, v in self.data.items() if k in PUBLIC_EVENT_FIELDS}
+
+
+@dataclass
+class Case:
+    id: str
+    tracking_code: str
+    access_code_hash: str
+    kind: Kind
+    channel: Channel
+    status: Status
+    received_at: datetime
+    policy: str
+    facts: str
+    complainant: Party | None
+    anonymous: bool = False
+    respondent: Respondent | None = None
+    request: str | None = None
+    suspected_violation: str | None = None
+    category: str | None = None
+    occurred_at: str | None = None
+    place: str | None = None
+    product: Product | None = None
+    amount: Decimal | None = None
+    evidence: tuple[str, ...] = ()
+    first_responder: Actor | None = None
+    linked_case_ids: tuple[str, ...] = ()
+    deadlines: dict[str, Deadline] = field(default_factory=dict)
+    satisfied: bool | None = None
+    version: int = 0
+
+    def _require(self, allowed: frozenset[Status] | set[Status], action: str) -> None:
+        if self.status not in allowed:
+            raise InvalidState(f"a case that is {self.status.value} cannot be {action}")
+
+    def withdraw(self, at: datetime, actor: Actor, reason: str | None) -> Event:
+        """The complainant withdraws (撤回); allowed at any time before the case is finished."""
+        self._require(set(Status) - FINAL_STATUSES, "withdrawn")
+        self.status = Status.WITHDRAWN
+        return Event("withdrawn", at, actor, {"reason": reason} if reason else {})
+
+    def give_feedback(self, at: datetime, actor: Actor, satisfied: bool, comment: str | None) -> list[Event]:
+        """Follow-up (回访): satisfied closes the case, not satisfied sends it back to handling."""
+        self._require({Status.RESPONDED}, "given feedback before it has been answered")
+        self.satisfied = satisfied
+        data: dict[str, Any] = {"satisfied": satisfied}
+        if comment:
+            data["comment"] = comment
+        events = [Event("feedback", at, actor, data)]
+        if satisfied:
+            self.status = Status.CLOSED
+            events.append(Event("closed", at, actor, {"outcome": "satisfied"}))
+        else:
+            self.status = Status.INVESTIGATING
+            events.append(Event("reopened", at, actor, {"reason": "complainant not satisfied"}))
+        return events
+
+    def appeal(self, at: datetime, actor: Actor, reason: str) -> Event:
+        """The complainant objects to the handling opinion (申诉); a closed case goes back for review."""
+        self._require({Status.CLOSED}, "appealed")
+        self.status = Status.INVESTIGATING
+        return Event("reopened", at, actor, {"reason": reason, "kind": "appeal"})
+
+
+def party_from(data: dict[str, Any] | None) -> Party | None:
+    return Party(**data) if data else None
+
+
+def as_dict(value: Party | Respondent | Product | Actor | None) -> dict[str, Any] | None:
+    return None if value is None else {k: v for k, v in asdict(value).items() if v is not None}

@@ -1,0 +1,66 @@
+"""Logging, metrics and tracing with powertools, set up once for the whole app.
+
+- Logger: JSON lines, `correlation_id` = the API Gateway request id. Log lines carry ids, codes
+  and counts — never a name, phone number, address or the text of a complaint.
+- Metrics: EMF; `CasesReceived` by channel and kind.
+- Tracer: X-Ray, created on first request (it costs ~0.3 s to build) and not at all when
+  `POWERTOOLS_TRACE_DISABLED` is true (local stack, tests).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+import uuid
+from collections.abc import Callable
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from chalice import Response
+from chalice.app import Request
+
+logger = Logger()
+
+
+def share_logger_config() -> None:
+    """Let the services' standard `logging` loggers write through the same JSON formatter."""
+    copy_config_to_registered_loggers(source_logger=logger, include={"chalicelib"})
+
+
+@functools.cache
+def tracer() -> Tracer | None:
+    if os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() in ("1", "true"):
+        return None
+    return Tracer()
+
+
+def count_received(channel: str, kind: str) -> None:
+    """One EMF line per registered case, so a split submission counts a complaint and a report."""
+    with single_metric(name="CasesReceived", unit=MetricUnit.Count, value=1) as metric:
+        metric.add_dimension(name="channel", value=channel)
+        metric.add_dimension(name="kind", value=kind)
+
+
+def observe(event: Request, get_response: Callable[[Request], Response]) -> Response:
+    """HTTP middleware: correlation id, one access log line, a trace segment."""
+    context = event.context or {}
+    request_id = context.get("requestId") or uuid.uuid4().hex
+    route = context.get("resourcePath", "")
+    logger.set_correlation_id(request_id)
+    logger.append_keys(route=route, method=event.method)
+    started = time.perf_counter()
+    active = tracer()
+    if active is None:
+        response = get_response(event)
+    else:
+        with active.provider.in_subsegment(f"## {event.method} {route}") as subsegment:
+            response = get_response(event)
+            subsegment.put_annotation("status", response.status_code)
+    response.headers["X-Request-Id"] = request_id
+    logger.info(
+        "request handled",
+        extra={"status": response.status_code, "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
+    )
+    return response

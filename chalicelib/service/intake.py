@@ -1,0 +1,150 @@
+"""Intake (登记): a submission becomes one case, or two linked cases when it holds both a complaint and a report."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.case import Actor, Case, Channel, Event, Kind, Party, Product, Respondent, Status
+from chalicelib.domain.codes import hash_access_code, new_access_code, new_case_id, new_tracking_code
+from chalicelib.domain.deadlines import start_clock
+from chalicelib.errors import InvalidInput
+from chalicelib.domain.policy import Policy
+from chalicelib.service.ports import CaseRepository, TrackingCodeTaken
+
+log = logging.getLogger(__name__)
+
+#: A clerk's clock may run a little ahead of ours; beyond this a receipt time is in the future.
+CLOCK_SKEW = timedelta(minutes=5)
+_DRAWS = 3
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submission whose shape is already checked; intake applies the rules that need the whole of it."""
+
+    kind: Kind
+    channel: Channel
+    facts: str
+    complainant: Party | None
+    anonymous: bool = False
+    respondent: Respondent | None = None
+    request: str | None = None
+    suspected_violation: str | None = None
+    category: str | None = None
+    occurred_at: str | None = None
+    place: str | None = None
+    product: Product | None = None
+    amount: Decimal | None = None
+    evidence: tuple[str, ...] = ()
+    received_at: datetime | None = None
+    clerk: Actor | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the submitter is told: the registered cases (the first is the one submitted) and the access code."""
+
+    cases: list[Case]
+    access_code: str
+
+
+def check(submission: Submission, now: datetime) -> None:
+    problems: dict[str, str] = {}
+    if submission.anonymous and submission.kind is not Kind.REPORT:
+        problems["complainant.anonymous"] = "only a report may be anonymous"
+    if not submission.anonymous and submission.complainant is None:
+        problems["complainant"] = "name and phone are required unless the report is anonymous"
+    if submission.kind in (Kind.COMPLAINT, Kind.REPORT) and submission.respondent is None:
+        problems["respondent"] = f"a {submission.kind.value} needs the business it is about"
+    if submission.kind is Kind.COMPLAINT and not submission.request:
+        problems["request"] = "a complaint needs a specific request (refund, exchange, compensation …)"
+    if submission.suspected_violation and submission.kind not in (Kind.COMPLAINT, Kind.REPORT):
+        problems["suspected_violation"] = "only a complaint or a report can report a violation"
+    if submission.received_at is not None and submission.received_at > now + CLOCK_SKEW:
+        problems["received_at"] = "the time of receipt cannot be in the future"
+    if submission.clerk is not None and submission.channel is Channel.WEB:
+        problems["channel"] = "staff intake records a phone, letter, walk-in or other non-web channel"
+    if problems:
+        raise InvalidInput("the submission is incomplete or inconsistent", fields=problems)
+
+
+def register(
+    submission: Submission,
+    *,
+    now: datetime,
+    repository: CaseRepository,
+    calendar: WorkingCalendar,
+    policy: Policy,
+) -> Receipt:
+    """Register a submission, computing every clock that starts at receipt, in one transaction."""
+    check(submission, now)
+    access_code = new_access_code()
+    access_code_hash = hash_access_code(access_code)
+    for attempt in range(_DRAWS):
+        cases = _cases_for(submission, now, access_code_hash, calendar, policy)
+        try:
+            repository.add([(case, _first_events(case, cases, submission, now)) for case in cases])
+        except TrackingCodeTaken:
+            log.warning("tracking_code_collision", extra={"attempt": attempt + 1})
+            continue
+        return Receipt(cases, access_code)
+    raise RuntimeError("could not draw a free tracking code")
+
+
+def _cases_for(
+    submission: Submission, now: datetime, access_code_hash: str, calendar: WorkingCalendar, policy: Policy
+) -> list[Case]:
+    received_at = submission.received_at or now
+    kinds = [submission.kind]
+    if submission.kind is Kind.COMPLAINT and submission.suspected_violation:
+        kinds.append(Kind.REPORT)  # SAMR art. 7: each part is handled by its own procedure
+    ids = [new_case_id(now) for _ in kinds]
+    cases = []
+    for kind, case_id in zip(kinds, ids, strict=True):
+        cases.append(
+            Case(
+                id=case_id,
+                tracking_code=new_tracking_code(),
+                access_code_hash=access_code_hash,
+                kind=kind,
+                channel=submission.channel,
+                status=Status.RECEIVED,
+                received_at=received_at,
+                policy=policy.name,
+                facts=submission.facts,
+                complainant=None if submission.anonymous else submission.complainant,
+                anonymous=submission.anonymous,
+                respondent=submission.respondent,
+                request=submission.request if kind is Kind.COMPLAINT else None,
+                suspected_violation=submission.suspected_violation,
+                category=submission.category,
+                occurred_at=submission.occurred_at,
+                place=submission.place,
+                product=submission.product,
+                amount=submission.amount,
+                evidence=submission.evidence,
+                first_responder=submission.clerk,
+                linked_case_ids=tuple(i for i in ids if i != case_id),
+                deadlines={
+                    rule.name: start_clock(rule, received_at, calendar)
+                    for rule in policy.clocks_starting(kind, "received")
+                },
+            )
+        )
+    return cases
+
+
+def _first_events(case: Case, cases: list[Case], submission: Submission, now: datetime) -> list[Event]:
+    actor = submission.clerk or Actor("public")
+    data: dict[str, object] = {"channel": case.channel.value, "kind": case.kind.value}
+    linked = [c for c in cases if c.id != case.id]
+    if linked:
+        data["linked_tracking_code"] = linked[0].tracking_code
+        data["note"] = "submission split into a complaint and a report (SAMR art. 7)"
+    if submission.clerk is not None:
+        data["recorded_at"] = now.isoformat()
+    return [Event("received", case.received_at, actor, data)]
