@@ -7,18 +7,19 @@ the AWS endpoint), so nothing may read settings or create clients at import.
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from chalicelib.adapters import idempotency, register
 from chalicelib.api import auth
+from chalicelib.domain.deadlines import CHINA
 from chalicelib.domain.policy import Policy, load_policy
 from chalicelib.service.calendar import CalendarService
 from chalicelib.settings import get_settings
 
 
 def now() -> datetime:
-    """The one clock of the app."""
-    return datetime.now(UTC)
+    """The one clock of the app, in the service's local time (China Standard Time)."""
+    return datetime.now(CHINA)
 
 
 @functools.cache
@@ -54,5 +55,5 @@ def policy() -> Policy:
 
 def reset() -> None:
     """Forget every adapter and setting (a new container): for tests that change the environment."""
-    for cached in (_bound, cases, calendar, attempts, policy, get_settings, auth.verifier, idempotency.registrar):
+    for cached in (_bound, cases, calendar, attempts, policy, get_settings, auth.verifier, idempotency.registrar, idempotency._config):
         cached.cache_clear()

@@ -29,22 +29,29 @@ def _run(request: dict[str, Any], work: Work) -> dict[str, Any]:
 
 
 @functools.cache
-def registrar() -> Callable[..., dict[str, Any]]:
-    settings = get_settings()
-    config = IdempotencyConfig(
+def _config() -> IdempotencyConfig:
+    return IdempotencyConfig(
         event_key_jmespath="[scope, key]",
         payload_validation_jmespath="body",
-        expires_after_seconds=settings.idempotency_ttl_seconds,
+        expires_after_seconds=get_settings().idempotency_ttl_seconds,
         raise_on_no_idempotency_key=True,
     )
-    store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)
-    return idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)(_run)
 
 
-def once(scope: str, key: str | None, body: dict[str, Any], work: Work) -> dict[str, Any]:
-    """Run `work(body)` once per (scope, key); without a key, just run it."""
+@functools.cache
+def registrar() -> Callable[..., dict[str, Any]]:
+    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
+    return idempotent_function(data_keyword_argument="request", persistence_store=store, config=_config())(_run)
+
+
+def once(scope: str, key: str | None, body: dict[str, Any], work: Work, lambda_context: Any) -> dict[str, Any]:
+    """Run `work(body)` once per (scope, key); without a key, just run it.
+
+    The Lambda context lets powertools expire an in-progress record when the invocation times out.
+    """
     if key is None:
         return work(body)
+    _config().register_lambda_context(lambda_context)
     if len(key) > 255:
         raise InvalidInput("the Idempotency-Key is too long", fields={"Idempotency-Key": "at most 255 characters"})
     try:

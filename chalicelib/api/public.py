@@ -46,7 +46,7 @@ def register_json(body: dict[str, Any], clerk: dict[str, str] | None = None) -> 
 )
 def submit(call: Call) -> schemas.ReceiptOut:
     body = call.body.model_dump(mode="json", exclude_unset=True)
-    return schemas.ReceiptOut.model_validate(once("public", call.header("Idempotency-Key"), body, register_json))
+    return schemas.ReceiptOut.model_validate(once("public", call.header("Idempotency-Key"), body, register_json, bp.lambda_context))
 
 
 def _public_view(case: Case) -> schemas.PublicCaseOut:

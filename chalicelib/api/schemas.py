@@ -13,6 +13,9 @@ from chalicelib.domain.case import Channel, Kind, Status
 from chalicelib.domain.deadlines import Basis
 
 
+CENT = Decimal("0.01")
+
+
 def _phone(value: str) -> str:
     """Any number a Chinese caller would give (mobile or landline, with or without +86), kept as E.164."""
     try:
@@ -34,7 +37,9 @@ Text2000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 Text5000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
 Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("1000000000"), decimal_places=2)]
+Money = Annotated[
+    Decimal, Field(ge=0, le=Decimal("1000000000"), decimal_places=2), AfterValidator(lambda d: d.quantize(CENT))
+]
 UploadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Category = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.-]{1,64}$")]
 

@@ -27,7 +27,8 @@ def intake(call: Call) -> schemas.ReceiptOut:
     clerk = {"id": call.staff.id, "name": call.staff.name}
     body = call.body.model_dump(mode="json", exclude_unset=True)
     answer = once(
-        f"staff:{call.staff.id}", call.header("Idempotency-Key"), body, lambda b: register_json(b, clerk=clerk)
+        f"staff:{call.staff.id}", call.header("Idempotency-Key"), body, lambda b: register_json(b, clerk=clerk),
+        bp.lambda_context,
     )
     return schemas.ReceiptOut.model_validate(answer)
 

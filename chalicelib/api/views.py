@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from chalicelib.api import schemas
 from chalicelib.domain.calendar import YearSchedule
@@ -94,7 +93,7 @@ def submission(body: schemas.SubmissionIn, clerk: Actor | None = None) -> Submis
         occurred_at=occurred.isoformat() if occurred else None,
         place=body.place,
         product=Product(**body.product.model_dump()) if body.product else None,
-        amount=Decimal(body.amount) if body.amount is not None else None,
+        amount=body.amount,
         evidence=tuple(body.evidence),
         received_at=received_at,
         clerk=clerk,

@@ -10,7 +10,7 @@ from decimal import Decimal
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Actor, Case, Channel, Event, Kind, Party, Product, Respondent, Status
 from chalicelib.domain.codes import hash_access_code, new_access_code, new_case_id, new_tracking_code
-from chalicelib.domain.deadlines import start_clock
+from chalicelib.domain.deadlines import CHINA, start_clock
 from chalicelib.errors import InvalidInput
 from chalicelib.domain.policy import Policy
 from chalicelib.service.ports import CaseRepository, TrackingCodeTaken
@@ -98,7 +98,7 @@ def register(
 def _cases_for(
     submission: Submission, now: datetime, access_code_hash: str, calendar: WorkingCalendar, policy: Policy
 ) -> list[Case]:
-    received_at = submission.received_at or now
+    received_at = (submission.received_at or now).astimezone(CHINA)
     kinds = [submission.kind]
     if submission.kind is Kind.COMPLAINT and submission.suspected_violation:
         kinds.append(Kind.REPORT)  # SAMR art. 7: each part is handled by its own procedure

@@ -1,0 +1,1 @@
+"""The local stack: moto in server mode, provisioned from `chalicelib/resources.py`, and the app."""

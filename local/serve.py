@@ -1,0 +1,29 @@
+"""`chalice local --stage local --no-autoreload`, with the moto endpoint overridable from the command line
+(so a second stack, e.g. the end-to-end tests', can run beside `make run`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from chalice.cli.factory import CLIFactory
+
+from local.stage import PROJECT_DIR
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--aws-endpoint", help="overrides the stage's AWS_ENDPOINT_URL")
+    args = parser.parse_args()
+    factory = CLIFactory(str(PROJECT_DIR), environ=os.environ)
+    config = factory.create_config_obj(chalice_stage_name="local")
+    app = config.chalice_app  # loading the app applies the stage's environment variables
+    if args.aws_endpoint:
+        os.environ["AWS_ENDPOINT_URL"] = args.aws_endpoint
+    factory.create_local_server(app, config, args.host, args.port).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
