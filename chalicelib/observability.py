@@ -57,7 +57,7 @@ def observe(event: Request, get_response: Callable[[Request], Response]) -> Resp
     else:
         with active.provider.in_subsegment(f"## {event.method} {route}") as subsegment:
             response = get_response(event)
-            subsegment.put_annotation("status", response.status_code)
+            subsegment.put_annotation("status", str(response.status_code))
     response.headers["X-Request-Id"] = request_id
     logger.info(
         "request handled",

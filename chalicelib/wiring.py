@@ -55,5 +55,15 @@ def policy() -> Policy:
 
 def reset() -> None:
     """Forget every adapter and setting (a new container): for tests that change the environment."""
-    for cached in (_bound, cases, calendar, attempts, policy, get_settings, auth.verifier, idempotency.registrar, idempotency._config):
+    for cached in (
+        _bound,
+        cases,
+        calendar,
+        attempts,
+        policy,
+        get_settings,
+        auth.verifier,
+        idempotency.registrar,
+        idempotency._config,
+    ):
         cached.cache_clear()

@@ -1,6 +1,6 @@
 """Mint a staff token for the local stack (HS256 with STAFF_JWT_SECRET, default `local-dev-secret`).
 
-    python -m local.token --role clerk [--role admin] [--sub alice] [--name "Alice"] [--hours 8]
+python -m local.token --role clerk [--role admin] [--sub alice] [--name "Alice"] [--hours 8]
 """
 
 from __future__ import annotations

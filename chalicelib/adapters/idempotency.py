@@ -63,4 +63,6 @@ def once(scope: str, key: str | None, body: dict[str, Any], work: Work, lambda_c
             fields={"Idempotency-Key": "already used with another body"},
         ) from None
     except IdempotencyAlreadyInProgressError:
-        raise Conflict("the same submission is still being processed; retry shortly", code="request_in_progress") from None
+        raise Conflict(
+            "the same submission is still being processed; retry shortly", code="request_in_progress"
+        ) from None

@@ -79,9 +79,9 @@ class _CaseItem(_RegisterItem):
     place = UnicodeAttribute(null=True)
     product = MapAttribute(null=True)  # type: ignore[var-annotated]
     amount = UnicodeAttribute(null=True)  # a decimal string: money is never a float
-    evidence = ListAttribute(of=UnicodeAttribute, null=True)  # type: ignore[var-annotated]
+    evidence = ListAttribute(of=UnicodeAttribute, null=True)
     first_responder = MapAttribute(null=True)  # type: ignore[var-annotated]
-    linked_case_ids = ListAttribute(of=UnicodeAttribute, null=True)  # type: ignore[var-annotated]
+    linked_case_ids = ListAttribute(of=UnicodeAttribute, null=True)
     deadlines = MapAttribute(null=True)  # type: ignore[var-annotated]
     satisfied = BooleanAttribute(null=True)
     version = VersionAttribute()
@@ -99,8 +99,8 @@ class _TrackingItem(_RegisterItem):
 
 
 class _CalendarItem(_RegisterItem):
-    holidays = ListAttribute(of=UnicodeAttribute)  # type: ignore[var-annotated]
-    adjusted_workdays = ListAttribute(of=UnicodeAttribute)  # type: ignore[var-annotated]
+    holidays = ListAttribute(of=UnicodeAttribute)
+    adjusted_workdays = ListAttribute(of=UnicodeAttribute)
     source = UnicodeAttribute()
     updated_by = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -238,9 +238,9 @@ def _case_from_item(item: _CaseItem) -> Case:
         place=item.place,
         product=_product_from(_map(item.product)),
         amount=Decimal(item.amount) if item.amount is not None else None,
-        evidence=tuple(item.evidence or ()),
+        evidence=tuple(str(e) for e in item.evidence or ()),
         first_responder=Actor(**first_responder) if first_responder else None,
-        linked_case_ids=tuple(item.linked_case_ids or ()),
+        linked_case_ids=tuple(str(i) for i in item.linked_case_ids or ()),
         deadlines={k: _deadline_from_map(k, v) for k, v in (_map(item.deadlines) or {}).items()},
         satisfied=item.satisfied,
         version=int(item.version or 0),
@@ -340,8 +340,8 @@ class DynamoCalendarStore(CalendarStore):
             return None
         return YearSchedule.of(
             year,
-            (date.fromisoformat(d) for d in item.holidays),
-            (date.fromisoformat(d) for d in item.adjusted_workdays),
+            (date.fromisoformat(str(d)) for d in item.holidays),
+            (date.fromisoformat(str(d)) for d in item.adjusted_workdays),
             official=True,
             source=item.source,
         )
@@ -390,7 +390,9 @@ class DynamoAttemptLimiter(AttemptLimiter):
             )
             try:
                 # Only replace a window that has ended; a concurrent fresh window is kept.
-                fresh.save(condition=_AttemptsItem.pk.does_not_exist() | (_AttemptsItem.window_ends <= int(now.timestamp())))
+                fresh.save(
+                    condition=_AttemptsItem.pk.does_not_exist() | (_AttemptsItem.window_ends <= int(now.timestamp()))
+                )
             except PutError as put_error:
                 if put_error.cause_response_code != "ConditionalCheckFailedException":
                     raise

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice import Blueprint
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib import wiring
 from chalicelib.api import schemas
@@ -45,7 +45,7 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
-def _operation(op: Operation, refs: dict[type[BaseModel], dict[str, Any]]) -> dict[str, Any]:
+def _operation(op: Operation, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
         for name in re.findall(r"{(\w+)}", op.path)
@@ -86,7 +86,9 @@ def _operation(op: Operation, refs: dict[type[BaseModel], dict[str, Any]]) -> di
 def openapi() -> dict[str, Any]:
     inputs = {op.body for op in OPERATIONS if op.body}
     outputs = {op.response for op in OPERATIONS if op.response} | {schemas.ErrorOut}
-    keyed = [(m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)]
+    keyed: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        (m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)
+    ]
     keyed += [(m, "serialization") for m in sorted(outputs, key=lambda m: m.__name__)]
     mapping, definitions = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
     refs = {model: schema for (model, _), schema in mapping.items()}

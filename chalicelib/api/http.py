@@ -96,7 +96,7 @@ def error_body(code: str, message: str, fields: Mapping[str, str] | None = None)
 
 def error_response(error: errors.DomainError) -> Response:
     status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), 400)
-    headers = {}
+    headers: dict[str, str | list[str]] = {}
     if isinstance(error, errors.Throttled):
         headers["Retry-After"] = str(error.retry_after_seconds)
     return Response(body=error_body(error.code, error.message, error.fields), status_code=status, headers=headers)
@@ -106,9 +106,9 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "body"
 
 
-def parse_body(model: type[B], raw: bytes | None) -> B:
+def parse_body(model: type[B], raw: str | bytes | None) -> B:
     """Validate a JSON body. Messages name the field and the problem, never echo the value."""
-    raw = raw or b""
+    raw = raw.encode() if isinstance(raw, str) else raw or b""
     if len(raw) > get_settings().max_body_bytes:
         raise errors.PayloadTooLarge(f"the body is larger than {get_settings().max_body_bytes} bytes")
     if not raw.strip():
@@ -123,7 +123,7 @@ def parse_body(model: type[B], raw: bytes | None) -> B:
         problems = error.errors(include_url=False, include_input=False, include_context=False)
         if any(p["type"] == "json_invalid" for p in problems):
             raise errors.MalformedRequest("the body is not valid JSON") from None
-        fields = {}
+        fields: dict[str, str] = {}
         for p in problems:
             fields.setdefault(_field_path(p["loc"]), p["msg"])
         raise errors.InvalidInput("the request has invalid fields", fields=fields) from None

@@ -39,14 +39,22 @@ def register_json(body: dict[str, Any], clerk: dict[str, str] | None = None) -> 
 
 
 @operation(
-    bp, "POST", "/v1/complaints",
+    bp,
+    "POST",
+    "/v1/complaints",
     summary="Submit a complaint, report, enquiry or suggestion",
-    tag=TAG, body=schemas.SubmissionIn, response=schemas.ReceiptOut, status=201,
-    headers=(IDEMPOTENCY_KEY,), errors_=(409,),
+    tag=TAG,
+    body=schemas.SubmissionIn,
+    response=schemas.ReceiptOut,
+    status=201,
+    headers=(IDEMPOTENCY_KEY,),
+    errors_=(409,),
 )
 def submit(call: Call) -> schemas.ReceiptOut:
     body = call.body.model_dump(mode="json", exclude_unset=True)
-    return schemas.ReceiptOut.model_validate(once("public", call.header("Idempotency-Key"), body, register_json, bp.lambda_context))
+    return schemas.ReceiptOut.model_validate(
+        once("public", call.header("Idempotency-Key"), body, register_json, bp.lambda_context)
+    )
 
 
 def _public_view(case: Case) -> schemas.PublicCaseOut:
@@ -56,48 +64,78 @@ def _public_view(case: Case) -> schemas.PublicCaseOut:
 
 
 @operation(
-    bp, "GET", "/v1/complaints/{tracking_code}",
+    bp,
+    "GET",
+    "/v1/complaints/{tracking_code}",
     summary="Follow a case: status, deadlines and public timeline",
-    tag=TAG, response=schemas.PublicCaseOut, headers=(ACCESS_CODE,), errors_=(404, 429),
+    tag=TAG,
+    response=schemas.PublicCaseOut,
+    headers=(ACCESS_CODE,),
+    errors_=(404, 429),
 )
 def track(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
     case = tracking.open_case(
-        tracking_code, call.header("X-Access-Code"),
-        now=wiring.now(), repository=wiring.cases(), limiter=wiring.attempts(),
+        tracking_code,
+        call.header("X-Access-Code"),
+        now=wiring.now(),
+        repository=wiring.cases(),
+        limiter=wiring.attempts(),
     )
     return _public_view(case)
 
 
 def _act(call: Call, tracking_code: str, change: tracking.Change) -> schemas.PublicCaseOut:
     case = tracking.act(
-        tracking_code, call.header("X-Access-Code"), change,
-        now=wiring.now(), repository=wiring.cases(), limiter=wiring.attempts(),
+        tracking_code,
+        call.header("X-Access-Code"),
+        change,
+        now=wiring.now(),
+        repository=wiring.cases(),
+        limiter=wiring.attempts(),
     )
     return _public_view(case)
 
 
 @operation(
-    bp, "POST", "/v1/complaints/{tracking_code}/withdraw",
+    bp,
+    "POST",
+    "/v1/complaints/{tracking_code}/withdraw",
     summary="Withdraw a case before it is closed (撤回)",
-    tag=TAG, body=schemas.WithdrawIn, response=schemas.PublicCaseOut, headers=(ACCESS_CODE,), errors_=(404, 409, 429),
+    tag=TAG,
+    body=schemas.WithdrawIn,
+    response=schemas.PublicCaseOut,
+    headers=(ACCESS_CODE,),
+    errors_=(404, 409, 429),
 )
 def withdraw(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
     return _act(call, tracking_code, tracking.withdraw(call.body.reason, wiring.now()))
 
 
 @operation(
-    bp, "POST", "/v1/complaints/{tracking_code}/feedback",
+    bp,
+    "POST",
+    "/v1/complaints/{tracking_code}/feedback",
     summary="Say whether the response resolved the case (回访)",
-    tag=TAG, body=schemas.FeedbackIn, response=schemas.PublicCaseOut, headers=(ACCESS_CODE,), errors_=(404, 409, 429),
+    tag=TAG,
+    body=schemas.FeedbackIn,
+    response=schemas.PublicCaseOut,
+    headers=(ACCESS_CODE,),
+    errors_=(404, 409, 429),
 )
 def feedback(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
     return _act(call, tracking_code, tracking.feedback(call.body.satisfied, call.body.comment, wiring.now()))
 
 
 @operation(
-    bp, "POST", "/v1/complaints/{tracking_code}/appeal",
+    bp,
+    "POST",
+    "/v1/complaints/{tracking_code}/appeal",
     summary="Object to the handling of a closed case (申诉)",
-    tag=TAG, body=schemas.AppealIn, response=schemas.PublicCaseOut, headers=(ACCESS_CODE,), errors_=(404, 409, 429),
+    tag=TAG,
+    body=schemas.AppealIn,
+    response=schemas.PublicCaseOut,
+    headers=(ACCESS_CODE,),
+    errors_=(404, 409, 429),
 )
 def appeal(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
     return _act(call, tracking_code, tracking.appeal(call.body.reason, wiring.now()))

@@ -12,7 +12,6 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from chalicelib.domain.case import Channel, Kind, Status
 from chalicelib.domain.deadlines import Basis
 
-
 CENT = Decimal("0.01")
 
 
@@ -25,7 +24,6 @@ def _phone(value: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValueError("not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
 
 
 Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]

@@ -18,16 +18,26 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 @operation(
-    bp, "POST", "/v1/staff/intake",
+    bp,
+    "POST",
+    "/v1/staff/intake",
     summary="Register a phone, letter, walk-in or transferred case; the clerk is its first responder (首问负责人)",
-    tag=TAG, body=schemas.StaffIntakeIn, response=schemas.ReceiptOut, status=201,
-    roles=frozenset({CLERK, SUPERVISOR}), headers=(IDEMPOTENCY_KEY,), errors_=(409,),
+    tag=TAG,
+    body=schemas.StaffIntakeIn,
+    response=schemas.ReceiptOut,
+    status=201,
+    roles=frozenset({CLERK, SUPERVISOR}),
+    headers=(IDEMPOTENCY_KEY,),
+    errors_=(409,),
 )
 def intake(call: Call) -> schemas.ReceiptOut:
     clerk = {"id": call.staff.id, "name": call.staff.name}
     body = call.body.model_dump(mode="json", exclude_unset=True)
     answer = once(
-        f"staff:{call.staff.id}", call.header("Idempotency-Key"), body, lambda b: register_json(b, clerk=clerk),
+        f"staff:{call.staff.id}",
+        call.header("Idempotency-Key"),
+        body,
+        lambda b: register_json(b, clerk=clerk),
         bp.lambda_context,
     )
     return schemas.ReceiptOut.model_validate(answer)
@@ -40,18 +50,28 @@ def _year(raw: str) -> int:
 
 
 @operation(
-    bp, "GET", "/v1/staff/calendar/{year}",
+    bp,
+    "GET",
+    "/v1/staff/calendar/{year}",
     summary="The holidays and adjusted working days of a year, and whether they are official",
-    tag=TAG, response=schemas.CalendarYearOut, roles=ANY_STAFF, errors_=(422,),
+    tag=TAG,
+    response=schemas.CalendarYearOut,
+    roles=ANY_STAFF,
+    errors_=(422,),
 )
 def get_calendar(call: Call, year: str) -> schemas.CalendarYearOut:
     return views.calendar_year(wiring.calendar().schedule_for(_year(year)))
 
 
 @operation(
-    bp, "PUT", "/v1/staff/calendar/{year}",
+    bp,
+    "PUT",
+    "/v1/staff/calendar/{year}",
     summary="Store the official schedule of a year; it governs every deadline computed in that year from now on",
-    tag=TAG, body=schemas.CalendarYearIn, response=schemas.CalendarYearOut, roles=frozenset({ADMIN}),
+    tag=TAG,
+    body=schemas.CalendarYearIn,
+    response=schemas.CalendarYearOut,
+    roles=frozenset({ADMIN}),
 )
 def put_calendar(call: Call, year: str) -> schemas.CalendarYearOut:
     body: schemas.CalendarYearIn = call.body

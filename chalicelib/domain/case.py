@@ -54,8 +54,20 @@ FINAL_STATUSES = frozenset({Status.REJECTED, Status.TRANSFERRED, Status.CLOSED, 
 #: Timeline entries the complainant sees on the tracking page; the rest are internal.
 PUBLIC_EVENTS = frozenset(
     {
-        "received", "accepted", "rejected", "transferred", "assigned", "paused", "resumed", "extended",
-        "responded", "feedback", "reopened", "closed", "withdrawn", "notified",
+        "received",
+        "accepted",
+        "rejected",
+        "transferred",
+        "assigned",
+        "paused",
+        "resumed",
+        "extended",
+        "responded",
+        "feedback",
+        "reopened",
+        "closed",
+        "withdrawn",
+        "notified",
     }
 )
 #: Fields of an event's data the complainant may see; notes, names of staff and findings stay inside.

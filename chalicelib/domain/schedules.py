@@ -29,5 +29,9 @@ def builtin_schedule(year: int) -> YearSchedule | None:
 def estimated_schedule(year: int) -> YearSchedule:
     days_off = holidays.country_holidays("CN", years=year)
     return YearSchedule.of(
-        year, days_off.keys(), (), official=False, source="estimate: statutory holidays by rule, no adjusted working days"
+        year,
+        days_off.keys(),
+        (),
+        official=False,
+        source="estimate: statutory holidays by rule, no adjusted working days",
     )

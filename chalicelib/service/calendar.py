@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
 from chalicelib.domain.calendar import WorkingCalendar, YearSchedule
-from chalicelib.errors import InvalidInput
 from chalicelib.domain.schedules import builtin_schedule, estimated_schedule
+from chalicelib.errors import InvalidInput
 from chalicelib.service.ports import CalendarStore
 
 log = logging.getLogger(__name__)

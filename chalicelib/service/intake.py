@@ -11,8 +11,8 @@ from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Actor, Case, Channel, Event, Kind, Party, Product, Respondent, Status
 from chalicelib.domain.codes import hash_access_code, new_access_code, new_case_id, new_tracking_code
 from chalicelib.domain.deadlines import CHINA, start_clock
-from chalicelib.errors import InvalidInput
 from chalicelib.domain.policy import Policy
+from chalicelib.errors import InvalidInput
 from chalicelib.service.ports import CaseRepository, TrackingCodeTaken
 
 log = logging.getLogger(__name__)

@@ -82,7 +82,9 @@ def test_an_anonymous_report_stores_no_identity(client: Client, stage_env: dict[
     assert case["anonymous"]["BOOL"] is True
     assert "complainant" not in case or "NULL" in case["complainant"]
     # the anonymous reporter can still follow the report
-    view = client.http.get(f"/v1/complaints/{receipt['tracking_code']}", headers={"X-Access-Code": receipt["access_code"]})
+    view = client.http.get(
+        f"/v1/complaints/{receipt['tracking_code']}", headers={"X-Access-Code": receipt["access_code"]}
+    )
     assert view.json_body["kind"] == "report"
 
 
