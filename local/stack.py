@@ -8,6 +8,7 @@ Ctrl-C (SIGINT) or SIGTERM stops everything it started.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import subprocess
@@ -25,6 +26,7 @@ from local.stage import PROJECT_DIR, stage_environment
 def start_moto(port: int) -> tuple[ThreadedMotoServer, str]:
     # Step Functions service integrations call back into moto on MOTO_PORT.
     os.environ["MOTO_PORT"] = str(port)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access lines
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"

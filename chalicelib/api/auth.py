@@ -1,16 +1,18 @@
 """Staff credentials: a bearer JWT whose `cognito:groups` claim lists the roles.
 
 In AWS the token is issued by the Cognito user pool (RS256, keys from its JWKS). On the local
-stack and in tests the app accepts HS256 tokens signed with `STAFF_JWT_SECRET`.
+stack and in tests the app accepts HS256 tokens signed with `STAFF_JWT_SECRET`. PyJWT (and the
+cryptography it loads, ~45 ms) is imported on the first staff request, not on every cold start.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import jwt
+if TYPE_CHECKING:
+    import jwt
 
 from chalicelib.domain.case import Actor
 from chalicelib.errors import Forbidden, Unauthenticated
@@ -41,6 +43,8 @@ class SharedSecretVerifier:
         self._secret = secret
 
     def claims(self, token: str) -> dict[str, Any]:
+        import jwt
+
         return jwt.decode(token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
 
 
@@ -48,11 +52,15 @@ class CognitoVerifier:
     """Verifies Cognito ID tokens against the user pool's published keys (fetched once, then cached)."""
 
     def __init__(self, region: str, user_pool_id: str, app_client_id: str) -> None:
+        import jwt
+
         self._issuer = f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
         self._audience = app_client_id
-        self._keys = jwt.PyJWKClient(f"{self._issuer}/.well-known/jwks.json", cache_keys=True)
+        self._keys: jwt.PyJWKClient = jwt.PyJWKClient(f"{self._issuer}/.well-known/jwks.json", cache_keys=True)
 
     def claims(self, token: str) -> dict[str, Any]:
+        import jwt
+
         key = self._keys.get_signing_key_from_jwt(token)
         return jwt.decode(
             token,
@@ -74,6 +82,8 @@ def verifier() -> TokenVerifier:
 
 def authenticate(authorization: str | None, allowed: frozenset[str]) -> Principal:
     """The staff member behind an `Authorization: Bearer` header, if they hold one of the `allowed` roles."""
+    import jwt
+
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated("a staff bearer token is required", code="missing_token")

@@ -96,7 +96,7 @@ def error_body(code: str, message: str, fields: Mapping[str, str] | None = None)
 
 def error_response(error: errors.DomainError) -> Response:
     status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), 400)
-    headers: dict[str, str | list[str]] = {}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
     if isinstance(error, errors.Throttled):
         headers["Retry-After"] = str(error.retry_after_seconds)
     return Response(body=error_body(error.code, error.message, error.fields), status_code=status, headers=headers)
@@ -185,6 +185,7 @@ def error_shape(event: Request, get_response: Callable[[Request], Response]) -> 
         code = _CHALICE_CODES.get(response.status_code, "error")
         message = "the server could not handle this request" if response.status_code >= 500 else str(body["Message"])
         response.body = error_body(code, message)
+        response.headers["Content-Type"] = "application/json"
     elif response.status_code >= 400 and isinstance(body, str) and response.status_code >= 500:
         response.body = error_body("internal_error", "the server could not handle this request")
         response.headers["Content-Type"] = "application/json"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 
 import chinese_calendar
-import holidays
 
 from chalicelib.domain.calendar import YearSchedule
 
@@ -27,6 +26,8 @@ def builtin_schedule(year: int) -> YearSchedule | None:
 
 @functools.cache
 def estimated_schedule(year: int) -> YearSchedule:
+    import holidays  # only ever needed past the known years: kept off the cold-start path
+
     days_off = holidays.country_holidays("CN", years=year)
     return YearSchedule.of(
         year,

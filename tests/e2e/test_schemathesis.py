@@ -1,0 +1,43 @@
+"""Property-based run of the whole OpenAPI description against the running local stack: no request,
+however odd, gets a server error or an answer that breaks the description."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.conftest import token
+from tests.e2e.conftest import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def api_schema(stack: Stack) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_url(f"{stack.url}/v1/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_no_server_error_and_every_answer_as_described(case: schemathesis.Case) -> None:
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {token('clerk', 'handler', 'supervisor', 'admin')}"},
+        checks=[
+            not_a_server_error,
+            status_code_conformance,
+            content_type_conformance,
+            response_schema_conformance,
+            negative_data_rejection,
+        ],
+    )
