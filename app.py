@@ -2,7 +2,7 @@
 
 from chalice import Chalice
 
-from chalicelib.api import docs, public, staff
+from chalicelib.api import docs, jobs, public, staff
 from chalicelib.api.http import error_shape
 from chalicelib.observability import observe, share_logger_config
 
@@ -12,4 +12,5 @@ app.register_middleware(error_shape, "http")
 app.register_blueprint(docs.bp)
 app.register_blueprint(public.bp)
 app.register_blueprint(staff.bp)
+app.register_blueprint(jobs.bp)
 share_logger_config()

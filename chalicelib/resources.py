@@ -64,13 +64,20 @@ def _key_schema(partition: Key, sort: Key | None) -> list[dict[str, str]]:
     return schema
 
 
-#: The register: cases (登记), their timelines, tracking-code claims, calendar years, attempt counters.
+#: The register: cases (登记), their timelines, audit trails, workflow hand-offs, tracking-code claims,
+#: calendar years and attempt counters. The work queue reads the indexes, ordered by the nearest deadline.
 REGISTER = Table(
     logical_id="RegisterTable",
     env_var="REGISTER_TABLE",
     partition_key=Key("pk"),
     sort_key=Key("sk"),
     ttl_attribute="expires_at",
+    indexes=(
+        Index("by_queue", Key("queue"), Key("next_due_at")),
+        Index("by_status", Key("status"), Key("next_due_at")),
+        Index("by_unit", Key("unit"), Key("next_due_at")),
+        Index("by_handler", Key("handler_id"), Key("next_due_at")),
+    ),
 )
 
 #: Powertools idempotency records of intake requests (its default attribute names).
@@ -82,3 +89,38 @@ IDEMPOTENCY = Table(
 )
 
 TABLES = (REGISTER, IDEMPOTENCY)
+
+
+@dataclass(frozen=True)
+class Topic:
+    logical_id: str
+    env_var: str
+    purpose: str
+
+
+#: Supervisors hear of escalations and reminders (督办); later channels (SMS, e-mail) subscribe.
+SUPERVISION_TOPIC = Topic("SupervisionTopic", "SUPERVISION_TOPIC_ARN", "escalations and supervision reminders")
+#: What the complainant must be told (an extension, a decision): carries case ids, never contact data.
+NOTICES_TOPIC = Topic("NoticesTopic", "NOTICES_TOPIC_ARN", "notices due to complainants")
+TOPICS = (SUPERVISION_TOPIC, NOTICES_TOPIC)
+
+
+@dataclass(frozen=True)
+class StateMachine:
+    logical_id: str
+    env_var: str
+    definition: str  # path of the ASL file, relative to the project
+    substitutions: tuple[tuple[str, str], ...]  # ${Name} in the ASL -> env var holding its value
+
+
+#: One Standard execution per case, from receipt to closing; it owns the case's deadline timers.
+CASE_WORKFLOW = StateMachine(
+    logical_id="CaseWorkflow",
+    env_var="CASE_WORKFLOW_ARN",
+    definition="infra/statemachine/case_lifecycle.asl.json",
+    substitutions=(("RegisterTable", REGISTER.env_var), ("WorkflowFunctionArn", "WORKFLOW_FUNCTION_ARN")),
+)
+STATE_MACHINES = (CASE_WORKFLOW,)
+
+#: The Lambda function (the Chalice app's `workflow` handler) that the state machine's tasks invoke.
+WORKFLOW_FUNCTION = "workflow"

@@ -24,6 +24,11 @@ class Settings:
     tracking_lockout_seconds: int
     idempotency_ttl_seconds: int
     calendar_cache_seconds: int
+    case_workflow_arn: str
+    supervision_topic_arn: str
+    notices_topic_arn: str
+    reminder_seconds: int | None  # overrides the profile's reminder interval (local stack, tests)
+    reconcile_grace_seconds: int
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -42,6 +47,11 @@ class Settings:
             tracking_lockout_seconds=int(env.get("TRACKING_LOCKOUT_SECONDS", "900")),
             idempotency_ttl_seconds=int(env.get("IDEMPOTENCY_TTL_SECONDS", "3600")),
             calendar_cache_seconds=int(env.get("CALENDAR_CACHE_SECONDS", "60")),
+            case_workflow_arn=env.get("CASE_WORKFLOW_ARN", ""),
+            supervision_topic_arn=env.get("SUPERVISION_TOPIC_ARN", ""),
+            notices_topic_arn=env.get("NOTICES_TOPIC_ARN", ""),
+            reminder_seconds=int(env["REMINDER_SECONDS"]) if env.get("REMINDER_SECONDS") else None,
+            reconcile_grace_seconds=int(env.get("RECONCILE_GRACE_SECONDS", "120")),
         )
 
 

@@ -10,10 +10,12 @@ import functools
 from datetime import datetime, timedelta
 
 from chalicelib.adapters import idempotency, register
+from chalicelib.adapters.workflow import SnsNotifier, StepFunctionsWorkflow
 from chalicelib.api import auth
 from chalicelib.domain.deadlines import CHINA
 from chalicelib.domain.policy import Policy, load_policy
 from chalicelib.service.calendar import CalendarService
+from chalicelib.service.workflow import Services
 from chalicelib.settings import get_settings
 
 
@@ -53,6 +55,21 @@ def policy() -> Policy:
     return load_policy(get_settings().policy_profile)
 
 
+@functools.cache
+def services() -> Services:
+    settings = get_settings()
+    rules = policy()
+    reminder = timedelta(seconds=settings.reminder_seconds) if settings.reminder_seconds else rules.reminder
+    return Services(
+        cases=cases(),
+        workflow=StepFunctionsWorkflow(settings.case_workflow_arn),
+        notifier=SnsNotifier(settings.supervision_topic_arn, settings.notices_topic_arn),
+        policy=rules,
+        calendar=calendar(),
+        reminder=reminder,
+    )
+
+
 def reset() -> None:
     """Forget every adapter and setting (a new container): for tests that change the environment."""
     for cached in (
@@ -61,6 +78,7 @@ def reset() -> None:
         calendar,
         attempts,
         policy,
+        services,
         get_settings,
         auth.verifier,
         idempotency.registrar,

@@ -6,14 +6,26 @@ from collections.abc import Mapping
 
 import boto3
 
-from chalicelib.resources import TABLES
+from chalicelib.resources import STATE_MACHINES, TABLES, TOPICS
+from local.stage import PROJECT_DIR
+
+#: moto does not check roles; in AWS the deployment creates the state machine's role.
+LOCAL_ROLE = "arn:aws:iam::123456789012:role/complaints-workflow"
+
+
+def state_machine_definition(definition: str, substitutions: Mapping[str, str]) -> str:
+    """The ASL file with its `${Name}` placeholders filled in, as a deployment does."""
+    text = (PROJECT_DIR / definition).read_text(encoding="utf-8")
+    for name, value in substitutions.items():
+        text = text.replace("${" + name + "}", value)
+    return text
 
 
 def provision(env: Mapping[str, str], endpoint_url: str | None = None) -> list[str]:
-    """Create the tables named by `env` (the stage's environment); returns the names created."""
+    """Create the tables, topics and state machines named by `env` (the stage's environment)."""
+    created = []
     dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url)
     existing = set(dynamodb.list_tables()["TableNames"])
-    created = []
     for table in TABLES:
         name = env[table.env_var]
         if name in existing:
@@ -24,4 +36,20 @@ def provision(env: Mapping[str, str], endpoint_url: str | None = None) -> list[s
                 TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
             )
         created.append(name)
+    sns = boto3.client("sns", endpoint_url=endpoint_url)
+    for topic in TOPICS:
+        created.append(sns.create_topic(Name=env[topic.env_var].rsplit(":", 1)[-1])["TopicArn"])
+    stepfunctions = boto3.client("stepfunctions", endpoint_url=endpoint_url)
+    for machine in STATE_MACHINES:
+        arn = env[machine.env_var]
+        try:
+            stepfunctions.describe_state_machine(stateMachineArn=arn)
+            continue
+        except stepfunctions.exceptions.StateMachineDoesNotExist:
+            pass
+        definition = state_machine_definition(machine.definition, {k: env[v] for k, v in machine.substitutions})
+        stepfunctions.create_state_machine(
+            name=arn.rsplit(":", 1)[-1], definition=definition, roleArn=LOCAL_ROLE, type="STANDARD"
+        )
+        created.append(arn)
     return created

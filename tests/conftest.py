@@ -11,6 +11,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import wiring
+from local.lambda_bridge import app_handlers, route_lambda_invocations
 from local.provision import provision
 from local.stage import stage_environment
 from local.token import mint
@@ -39,9 +40,14 @@ def stage_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     wiring.reset()
 
 
+#: moto executes the state machines (waits, timeouts, task tokens) and routes Lambda tasks in-process.
+MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
 @pytest.fixture
 def aws(stage_env: dict[str, str]) -> Iterator[None]:
-    with mock_aws():
+    with mock_aws(config=MOTO_CONFIG):
+        route_lambda_invocations(app_handlers(stage_env))
         provision(stage_env)
         yield
 

@@ -7,15 +7,22 @@
 | tracking-code claim   | TRACKING#<code>       | TRACKING                   |
 | calendar year         | CALENDAR              | <year>                     |
 | failed-attempt count  | ATTEMPTS#<key>        | ATTEMPTS                   |
+| workflow hand-off     | CASE#<id>             | TASK                       |
+| audit of a read       | CASE#<id>             | AUDIT#<at>#<staff id>      |
 
 A case and its new events are written in one transaction, conditional on the case's version;
-the tracking-code claim makes codes unique (a GSI could not).
+the tracking-code claim makes codes unique (a GSI could not). The TASK item is where the case's
+execution leaves its task token (the ASL writes it) and where an action marks a hand-off as due,
+in the same transaction as the change that needs it.
+
+The work queue and the reconciliation read sparse indexes ordered by `next_due_at`:
+`by_queue` (every case whose workflow is still running), `by_status`, `by_unit`, `by_handler`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +37,7 @@ from pynamodb.attributes import (
 )
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -47,8 +55,21 @@ from chalicelib.domain.case import (
     party_from,
 )
 from chalicelib.domain.deadlines import Basis, Deadline
+from chalicelib.domain.lifecycle import next_due, step_of
 from chalicelib.errors import VersionConflict
-from chalicelib.service.ports import AttemptLimiter, CalendarStore, CaseRepository, TrackingCodeTaken
+from chalicelib.service.ports import (
+    AttemptLimiter,
+    AuditEntry,
+    CalendarStore,
+    CaseRepository,
+    Page,
+    QueueFilter,
+    Task,
+    TrackingCodeTaken,
+)
+
+#: Sorts after every real due time: cases without a running clock come last in the queue.
+NO_DEADLINE = "9999-12-31T23:59:59Z"
 
 
 class _RegisterItem(Model):
@@ -59,7 +80,23 @@ class _RegisterItem(Model):
     sk = UnicodeAttribute(range_key=True)
 
 
+def _index(name: str, partition: str) -> type[GlobalSecondaryIndex[Any]]:
+    class Meta:
+        index_name = name
+        projection = AllProjection()
+
+    return type(
+        name,
+        (GlobalSecondaryIndex,),
+        {"Meta": Meta, partition: UnicodeAttribute(hash_key=True), "next_due_at": UnicodeAttribute(range_key=True)},
+    )
+
+
 class _CaseItem(_RegisterItem):
+    by_queue = _index("by_queue", "queue")()
+    by_status = _index("by_status", "status")()
+    by_unit = _index("by_unit", "unit")()
+    by_handler = _index("by_handler", "handler_id")()
     case_id = UnicodeAttribute()
     tracking_code = UnicodeAttribute()
     access_code_hash = UnicodeAttribute()
@@ -84,6 +121,18 @@ class _CaseItem(_RegisterItem):
     linked_case_ids = ListAttribute(of=UnicodeAttribute, null=True)
     deadlines = MapAttribute(null=True)  # type: ignore[var-annotated]
     satisfied = BooleanAttribute(null=True)
+    severity = UnicodeAttribute(null=True)
+    unit = UnicodeAttribute(null=True)
+    handler_id = UnicodeAttribute(null=True)
+    handler_name = UnicodeAttribute(null=True)
+    paused = MapAttribute(null=True)  # type: ignore[var-annotated]
+    mediation = MapAttribute(null=True)  # type: ignore[var-annotated]
+    pending_extension = MapAttribute(null=True)  # type: ignore[var-annotated]
+    response = MapAttribute(null=True)  # type: ignore[var-annotated]
+    under_review = BooleanAttribute(default=False)
+    notified_reporter = BooleanAttribute(default=False)
+    queue = UnicodeAttribute(null=True)  # "OPEN" while the workflow runs: the sparse by_queue index
+    next_due_at = UnicodeAttribute()
     version = VersionAttribute()
 
 
@@ -106,6 +155,21 @@ class _CalendarItem(_RegisterItem):
     updated_at = UnicodeAttribute()
 
 
+class _TaskItem(_RegisterItem):
+    task_token = UnicodeAttribute(null=True)
+    step = UnicodeAttribute(null=True)
+    since = UnicodeAttribute(null=True)
+    signal_pending_since = UnicodeAttribute(null=True)
+
+
+class _AuditItem(_RegisterItem):
+    at = UnicodeAttribute()
+    staff_id = UnicodeAttribute()
+    staff_name = UnicodeAttribute()
+    roles = ListAttribute(of=UnicodeAttribute)
+    what = UnicodeAttribute()
+
+
 class _AttemptsItem(_RegisterItem):
     failures = NumberAttribute()
     window_ends = NumberAttribute()
@@ -115,7 +179,16 @@ class _AttemptsItem(_RegisterItem):
 def bind(table_name: str) -> None:
     """Point every register model at the stage's table (Lambda env is read at first use, not import)."""
     _RegisterItem.Meta.table_name = table_name
-    for model in (_RegisterItem, _CaseItem, _EventItem, _TrackingItem, _CalendarItem, _AttemptsItem):
+    for model in (
+        _RegisterItem,
+        _CaseItem,
+        _EventItem,
+        _TrackingItem,
+        _CalendarItem,
+        _AttemptsItem,
+        _TaskItem,
+        _AuditItem,
+    ):
         model._connection = None
 
 
@@ -140,18 +213,27 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_MOMENTS = ("paused_at", "stopped_at", "escalated_at", "reminded_at")
+
+
 def _deadline_to_map(d: Deadline) -> dict[str, Any]:
-    return {
+    m: dict[str, Any] = {
         "basis": d.basis.value,
         "length": d.length,
         "started_at": d.started_at.isoformat(),
         "due_at": d.due_at.isoformat(),
         "estimated": d.estimated,
         "paused": d.paused,
+        "paused_seconds": d.paused_seconds,
+        "extended": d.extended,
+        "steps": list(d.steps),
     }
+    m.update({k: getattr(d, k).isoformat() for k in _MOMENTS if getattr(d, k) is not None})
+    return m
 
 
 def _deadline_from_map(clock: str, m: dict[str, Any]) -> Deadline:
+    moments = {k: datetime.fromisoformat(m[k]) for k in _MOMENTS if m.get(k)}
     return Deadline(
         clock=clock,
         basis=Basis(m["basis"]),
@@ -160,7 +242,16 @@ def _deadline_from_map(clock: str, m: dict[str, Any]) -> Deadline:
         due_at=datetime.fromisoformat(m["due_at"]),
         estimated=bool(m["estimated"]),
         paused=bool(m["paused"]),
+        paused_seconds=int(m.get("paused_seconds", 0)),
+        extended=int(m.get("extended", 0)),
+        steps=tuple(m.get("steps", ())),
+        **moments,
     )
+
+
+def _utc(moment: datetime) -> str:
+    """Index sort keys: one fixed format (UTC, seconds) so strings order like times."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _case_to_item(case: Case) -> _CaseItem:
@@ -191,6 +282,18 @@ def _case_to_item(case: Case) -> _CaseItem:
         linked_case_ids=list(case.linked_case_ids) or None,
         deadlines={name: _deadline_to_map(d) for name, d in case.deadlines.items()} or None,
         satisfied=case.satisfied,
+        severity=case.severity,
+        unit=case.unit,
+        handler_id=case.handler_id,
+        handler_name=case.handler_name,
+        paused=case.paused,
+        mediation=_plain(case.mediation),
+        pending_extension=_plain(case.pending_extension),
+        response=_plain(case.response),
+        under_review=case.under_review,
+        notified_reporter=case.notified_reporter,
+        queue="OPEN" if step_of(case) != "done" else None,
+        next_due_at=_utc(due) if (due := next_due(case)) else NO_DEADLINE,
     )
     if case.version:
         item.version = case.version
@@ -243,6 +346,16 @@ def _case_from_item(item: _CaseItem) -> Case:
         linked_case_ids=tuple(str(i) for i in item.linked_case_ids or ()),
         deadlines={k: _deadline_from_map(k, v) for k, v in (_map(item.deadlines) or {}).items()},
         satisfied=item.satisfied,
+        severity=item.severity,
+        unit=item.unit,
+        handler_id=item.handler_id,
+        handler_name=item.handler_name,
+        paused=_map(item.paused),
+        mediation=_map(item.mediation),
+        pending_extension=_map(item.pending_extension),
+        response=_map(item.response),
+        under_review=bool(item.under_review),
+        notified_reporter=bool(item.notified_reporter),
         version=int(item.version or 0),
     )
 
@@ -319,17 +432,97 @@ class DynamoCaseRepository(CaseRepository):
             for item in items
         ]
 
-    def save(self, case: Case, events: Sequence[Event]) -> None:
+    def save(self, case: Case, events: Sequence[Event], *, signal_due: datetime | None = None) -> None:
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.save(_case_to_item(case))  # the version attribute adds "version = <read version>"
                 for item in _event_items(case, events):
                     tx.save(item, condition=_EventItem.pk.does_not_exist())
+                if signal_due is not None:
+                    tx.update(
+                        _TaskItem(_case_key(case.id), "TASK"),
+                        actions=[_TaskItem.signal_pending_since.set(signal_due.isoformat())],
+                    )
         except TransactWriteError as error:
             if any(_conflict_reasons(error)):
                 raise VersionConflict("the case was changed by someone else; reload it and try again") from error
             raise
         case.version += 1
+
+    def task(self, case_id: str) -> Task | None:
+        try:
+            item = _TaskItem.get(_case_key(case_id), "TASK", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Task(
+            token=item.task_token,
+            step=item.step,
+            since=datetime.fromisoformat(item.since.replace("Z", "+00:00")) if item.since else None,
+            signal_pending_since=datetime.fromisoformat(item.signal_pending_since)
+            if item.signal_pending_since
+            else None,
+        )
+
+    def signal_delivered(self, case_id: str, token: str) -> None:
+        try:
+            _TaskItem(_case_key(case_id), "TASK").update(
+                actions=[_TaskItem.signal_pending_since.remove()],
+                condition=_TaskItem.task_token == token,
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise  # a newer token means the workflow moved on; the mark stays for the reconciler
+
+    def record_read(self, case_id: str, entry: AuditEntry) -> None:
+        _AuditItem(
+            _case_key(case_id),
+            f"AUDIT#{entry.at.isoformat()}#{entry.staff_id}",
+            at=entry.at.isoformat(),
+            staff_id=entry.staff_id,
+            staff_name=entry.staff_name,
+            roles=sorted(entry.roles),
+            what=entry.what,
+        ).save(condition=_AuditItem.pk.does_not_exist())
+
+    def audit_trail(self, case_id: str) -> list[AuditEntry]:
+        items = _AuditItem.query(_case_key(case_id), _AuditItem.sk.startswith("AUDIT#"), consistent_read=True)
+        return [
+            AuditEntry(datetime.fromisoformat(i.at), i.staff_id, i.staff_name, frozenset(str(r) for r in i.roles or ()), i.what)
+            for i in items
+        ]
+
+    def queue(self, wanted: QueueFilter, now: datetime, limit: int, cursor: dict[str, Any] | None) -> Page:
+        """Cases by nearest deadline through the most selective index; the other filters narrow it."""
+        conditions = {
+            "handler_id": wanted.handler,
+            "unit": wanted.unit,
+            "status": wanted.status,
+        }
+        index, key = _CaseItem.by_queue, "OPEN"
+        for name, value in conditions.items():
+            if value:
+                index, key = (
+                    {"handler_id": _CaseItem.by_handler, "unit": _CaseItem.by_unit, "status": _CaseItem.by_status}[
+                        name
+                    ],
+                    value,
+                )
+                break
+        filters = [getattr(_CaseItem, n) == v for n, v in conditions.items() if v and v != key]
+        if index is not _CaseItem.by_status:
+            filters.append(_CaseItem.queue == "OPEN")
+        filter_condition = None
+        for condition in filters:
+            filter_condition = condition if filter_condition is None else filter_condition & condition
+        result = index.query(
+            key,
+            range_key_condition=_CaseItem.next_due_at < _utc(now) if wanted.overdue else None,
+            filter_condition=filter_condition,
+            limit=limit,
+            last_evaluated_key=cursor,
+        )
+        cases = [_case_from_item(item) for item in result]
+        return Page(cases, result.last_evaluated_key)
 
 
 class DynamoCalendarStore(CalendarStore):

@@ -60,6 +60,10 @@ def _operation(op: Operation, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]
         }
         for h in op.headers
     ]
+    parameters += [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string", "maxLength": 2000}}
+        for name in op.queries
+    ]
     ok_schema = refs[op.response] if op.response else {"type": "object"}
     responses: dict[str, Any] = {str(op.status): {"description": "success", "content": _json(ok_schema)}}
     for status in op.errors:

@@ -63,6 +63,7 @@ class Operation:
     roles: frozenset[str] | None = None
     headers: tuple[HeaderParam, ...] = ()
     errors: tuple[int, ...] = ()
+    queries: tuple[str, ...] = ()
 
 
 OPERATIONS: list[Operation] = []
@@ -142,6 +143,7 @@ def operation(
     roles: frozenset[str] | None = None,
     headers: tuple[HeaderParam, ...] = (),
     errors_: tuple[int, ...] = (),
+    queries: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an endpoint. `roles=None` makes it public; any set requires a staff token with one of them."""
     implied = set(errors_)
@@ -149,7 +151,7 @@ def operation(
         implied |= {400, 413, 415, 422}
     if roles is not None:
         implied |= {401, 403}
-    op = Operation(method, path, summary, tag, status, response, body, roles, headers, tuple(sorted(implied)))
+    op = Operation(method, path, summary, tag, status, response, body, roles, headers, tuple(sorted(implied)), queries)
     OPERATIONS.append(op)
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -27,11 +27,7 @@ def register_json(body: dict[str, Any], clerk: dict[str, str] | None = None) -> 
     now = wiring.now()
     actor = Actor("staff", clerk["id"], clerk["name"]) if clerk else None
     result = intake.register(
-        views.submission(model.model_validate(body, strict=False), actor),
-        now=now,
-        repository=wiring.cases(),
-        calendar=wiring.calendar().calendar(),
-        policy=wiring.policy(),
+        views.submission(model.model_validate(body, strict=False), actor), now=now, services=wiring.services()
     )
     for case in result.cases:
         count_received(case.channel.value, case.kind.value)
@@ -84,13 +80,14 @@ def track(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
     return _public_view(case)
 
 
-def _act(call: Call, tracking_code: str, change: tracking.Change) -> schemas.PublicCaseOut:
+def _act(call: Call, tracking_code: str, action: str) -> schemas.PublicCaseOut:
     case = tracking.act(
         tracking_code,
         call.header("X-Access-Code"),
-        change,
+        action,
+        call.body.model_dump(exclude_none=True),
         now=wiring.now(),
-        repository=wiring.cases(),
+        services=wiring.services(),
         limiter=wiring.attempts(),
     )
     return _public_view(case)
@@ -108,7 +105,7 @@ def _act(call: Call, tracking_code: str, change: tracking.Change) -> schemas.Pub
     errors_=(404, 409, 429),
 )
 def withdraw(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
-    return _act(call, tracking_code, tracking.withdraw(call.body.reason, wiring.now()))
+    return _act(call, tracking_code, "withdraw")
 
 
 @operation(
@@ -123,7 +120,7 @@ def withdraw(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
     errors_=(404, 409, 429),
 )
 def feedback(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
-    return _act(call, tracking_code, tracking.feedback(call.body.satisfied, call.body.comment, wiring.now()))
+    return _act(call, tracking_code, "feedback")
 
 
 @operation(
@@ -138,4 +135,4 @@ def feedback(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
     errors_=(404, 409, 429),
 )
 def appeal(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
-    return _act(call, tracking_code, tracking.appeal(call.body.reason, wiring.now()))
+    return _act(call, tracking_code, "appeal")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import phonenumbers
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -204,3 +204,205 @@ class ErrorDetail(Out):
 
 class ErrorOut(Out):
     error: ErrorDetail
+
+
+# ---- staff desk ---------------------------------------------------------------------------------
+
+Version = Annotated[int, Field(ge=1, description="the case version this action is based on (or an If-Match header)")]
+RejectReason = Literal[
+    "not_consumer_dispute",
+    "past_guarantee",
+    "already_mediated",
+    "handled_elsewhere",
+    "time_barred",
+    "no_harm_shown",
+    "disclosed_defect_or_misuse",
+    "respondent_unknown",
+    "unlawful",
+]
+MediationEnd = Literal[
+    "complainant_withdrew",
+    "party_refused",
+    "party_absent",
+    "went_to_court_or_arbitration",
+    "settled_privately",
+    "time_limit",
+]
+
+
+class ActionIn(Body):
+    version: Version | None = None
+
+
+class DecideIn(ActionIn):
+    decision: Literal["accept", "reject", "transfer"]
+    reason_code: RejectReason | None = None
+    transfer_to: Text200 | None = Field(None, description="the competent body a case outside the remit goes to")
+    severity: Literal["major", "general", "minor"] | None = None
+    note: Text2000 | None = None
+
+
+class AssignIn(ActionIn):
+    unit: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+    handler: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
+        description="the handler's staff id"
+    )
+    handler_name: Text100 | None = None
+
+
+class FindingsIn(ActionIn):
+    text: Text5000
+
+
+class PauseIn(ActionIn):
+    reason: Literal["appraisal", "testing"]
+    note: Text1000 | None = None
+
+
+class ResumeIn(ActionIn):
+    note: Text1000 | None = None
+
+
+class MediationIn(ActionIn):
+    step: Literal["start", "agreement", "terminate"]
+    complainant_consents: bool | None = None
+    respondent_consents: bool | None = None
+    time: AwareDatetime | None = None
+    place: Text300 | None = None
+    mediator: Text100 | None = None
+    terms: Text5000 | None = None
+    reason: MediationEnd | None = None
+    note: Text1000 | None = None
+
+
+class ExtensionIn(ActionIn):
+    step: Literal["request", "approve", "refuse"]
+    clock: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")] | None = None
+    working_days: Annotated[int, Field(ge=1, le=60)] | None = Field(
+        None, description="how much longer, in the clock's own unit (working days, days or hours)"
+    )
+    reason: Text2000 | None = None
+
+
+class RespondIn(ActionIn):
+    message: Text5000
+    outcome: Literal["resolved", "partly_resolved", "not_resolved"]
+    compensation_amount: Money | None = None
+
+
+class CloseIn(ActionIn):
+    note: Text1000 | None = None
+
+
+class ReopenIn(ActionIn):
+    reason: Text1000
+
+
+class NotifyIn(ActionIn):
+    channel: Literal["sms", "phone", "email", "letter"] | None = None
+
+
+class StaffDeadlineOut(DeadlineOut):
+    started_at: datetime
+    extended: int
+    paused_seconds: int
+    stopped_at: datetime | None
+    escalated_at: datetime | None
+
+
+class PersonOut(Out):
+    name: str
+    phone: str
+    email: str | None = None
+    address: str | None = None
+
+
+class StaffRef(Out):
+    id: str | None
+    name: str | None
+
+
+class StaffTimelineEntryOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    at: datetime
+    type: str
+    actor: StaffRef | None
+    public: bool
+
+
+class AuditOut(Out):
+    at: datetime
+    staff: StaffRef
+    roles: list[str]
+    what: str
+
+
+class StaffCaseOut(Out):
+    id: str
+    tracking_code: str
+    version: int
+    kind: Kind
+    channel: Channel
+    status: Status
+    step: str = Field(description="where the case's workflow waits")
+    received_at: datetime
+    policy: str
+    category: str | None
+    severity: str | None
+    anonymous: bool
+    complainant: PersonOut | None
+    identity_withheld: bool = Field(description="true when this staff member may not see who complained")
+    respondent: dict[str, str] | None
+    facts: str
+    request: str | None
+    suspected_violation: str | None
+    occurred_at: str | None
+    place: str | None
+    product: dict[str, Any] | None
+    amount: Decimal | None
+    evidence: list[str]
+    first_responder: StaffRef | None
+    unit: str | None
+    handler: StaffRef | None
+    linked_case_ids: list[str]
+    deadlines: dict[str, StaffDeadlineOut]
+    paused: dict[str, Any] | None
+    mediation: dict[str, Any] | None
+    pending_extension: dict[str, Any] | None
+    response: dict[str, Any] | None
+    under_review: bool
+    timeline: list[StaffTimelineEntryOut]
+    audit: list[AuditOut] | None
+
+
+class CaseSummaryOut(Out):
+    id: str
+    tracking_code: str
+    version: int
+    kind: Kind
+    status: Status
+    step: str
+    category: str | None
+    respondent: str | None
+    unit: str | None
+    handler: str | None
+    received_at: datetime
+    next_due_at: datetime | None
+    overdue: bool
+
+
+class QueueOut(Out):
+    items: list[CaseSummaryOut]
+    next_cursor: str | None
+
+
+class RespondentNoticeOut(Out):
+    case_id: str
+    respondent: str
+    kind: Kind
+    facts: str | None
+    request: str | None
+    product: str | None
+    amount: str | None
+    text: str

@@ -1,16 +1,26 @@
-"""Staff endpoints: clerk intake and the working-day calendar."""
+"""Staff endpoints: clerk intake, the work queue, the case record and its actions, the calendar."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from typing import Any
+
 from chalice import Blueprint
+from pydantic import BaseModel
 
 from chalicelib import wiring
 from chalicelib.adapters.idempotency import once
 from chalicelib.api import schemas, views
-from chalicelib.api.auth import ADMIN, ANY_STAFF, CLERK, SUPERVISOR
-from chalicelib.api.http import Call, operation
+from chalicelib.api.auth import ADMIN, ANY_STAFF, CLERK, SUPERVISOR, Principal
+from chalicelib.api.http import Call, HeaderParam, operation
 from chalicelib.api.public import IDEMPOTENCY_KEY, register_json
+from chalicelib.domain.lifecycle import STAFF_ACTIONS
 from chalicelib.errors import InvalidInput
+from chalicelib.service import desk
+from chalicelib.service.ports import QueueFilter
 
 bp = Blueprint(__name__)
 TAG = "Staff"
@@ -84,3 +94,146 @@ def put_calendar(call: Call, year: str) -> schemas.CalendarYearOut:
         now=wiring.now(),
     )
     return views.calendar_year(schedule)
+
+
+# ---- the desk ---------------------------------------------------------------------------------
+
+IF_MATCH = HeaderParam("If-Match", "the case version the action is based on (instead of the `version` field)")
+CASE_TAG = "Staff desk"
+
+
+def _staff(principal: Principal) -> desk.Staff:
+    return desk.Staff(principal.actor, principal.roles)
+
+
+def _cursor(raw: str | None) -> dict[str, Any] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(base64.urlsafe_b64decode(raw.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidInput("the cursor is not one this service gave out", fields={"cursor": "invalid"}) from None
+    if not isinstance(value, dict):
+        raise InvalidInput("the cursor is not one this service gave out", fields={"cursor": "invalid"})
+    return value
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/staff/cases",
+    summary="The work queue: running cases, nearest deadline first, by status, unit, handler or overdue",
+    tag=CASE_TAG,
+    response=schemas.QueueOut,
+    roles=ANY_STAFF,
+    errors_=(422,),
+    queries=("status", "unit", "handler", "overdue", "limit", "cursor"),
+)
+def work_queue(call: Call) -> schemas.QueueOut:
+    query: dict[str, str] = dict(call.request.query_params or {})
+    status = query.get("status")
+    if status is not None and status not in {s.value for s in schemas.Status}:
+        raise InvalidInput("unknown status", fields={"status": "one of the case statuses"})
+    limit_raw = query.get("limit", "50")
+    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 200:
+        raise InvalidInput("limit is a number from 1 to 200", fields={"limit": "1..200"})
+    wanted = QueueFilter(
+        status=status,
+        unit=query.get("unit"),
+        handler=query.get("handler"),
+        overdue=query.get("overdue", "").lower() in ("1", "true", "yes"),
+    )
+    now = wiring.now()
+    page = desk.queue(wanted, wiring.services(), now, int(limit_raw), _cursor(query.get("cursor")))
+    cursor = base64.urlsafe_b64encode(json.dumps(page.cursor).encode()).decode() if page.cursor else None
+    return schemas.QueueOut(items=[views.summary(c, now) for c in page.cases], next_cursor=cursor)
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/staff/cases/{case_id}",
+    summary="The whole case: version, timeline, deadlines; the complainant's identity only for those handling it",
+    tag=CASE_TAG,
+    response=schemas.StaffCaseOut,
+    roles=ANY_STAFF,
+    errors_=(404,),
+)
+def case_record(call: Call, case_id: str) -> schemas.StaffCaseOut:
+    now = wiring.now()
+    return views.staff_case(desk.record(case_id, _staff(call.staff), wiring.services(), now), now)
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/staff/cases/{case_id}/respondent-notice",
+    summary="What is sent to the business: the dispute without the complainant's identity",
+    tag=CASE_TAG,
+    response=schemas.RespondentNoticeOut,
+    roles=frozenset({CLERK, "handler", SUPERVISOR}),
+    errors_=(404,),
+)
+def respondent_notice(call: Call, case_id: str) -> schemas.RespondentNoticeOut:
+    return schemas.RespondentNoticeOut(**desk.respondent_notice(desk.load(case_id, wiring.services())))
+
+
+ACTION_BODIES: dict[str, type[schemas.ActionIn]] = {
+    "decide": schemas.DecideIn,
+    "assign": schemas.AssignIn,
+    "findings": schemas.FindingsIn,
+    "pause": schemas.PauseIn,
+    "resume": schemas.ResumeIn,
+    "mediation": schemas.MediationIn,
+    "extension": schemas.ExtensionIn,
+    "respond": schemas.RespondIn,
+    "close": schemas.CloseIn,
+    "reopen": schemas.ReopenIn,
+    "notify": schemas.NotifyIn,
+}
+
+
+def _version(call: Call, body: schemas.ActionIn) -> int | None:
+    header = call.header("If-Match")
+    if header is None:
+        return body.version
+    digits = header.removeprefix("W/").strip('" ')
+    if not digits.isdigit():
+        raise InvalidInput("If-Match carries the case version", fields={"If-Match": "a version number"})
+    return int(digits)
+
+
+def _action_view(action: str) -> Callable[..., schemas.StaffCaseOut]:
+    def view(call: Call, case_id: str) -> schemas.StaffCaseOut:
+        body: BaseModel = call.body
+        fields = body.model_dump(mode="json", exclude_none=True, exclude={"version"})
+        version = _version(call, call.body)
+        staff = _staff(call.staff)
+
+        def perform(_: dict[str, Any]) -> dict[str, Any]:
+            now = wiring.now()
+            case = desk.act(case_id, action, fields, version=version, staff=staff, services=wiring.services(), now=now)
+            record = desk.CaseRecord(case, wiring.cases().timeline(case.id), False, None)
+            return views.staff_case(record, now).model_dump(mode="json")
+
+        scope = f"staff:{staff.actor.id}:{case_id}:{action}"
+        answer = once(scope, call.header("Idempotency-Key"), {"version": version, **fields}, perform, bp.lambda_context)
+        return schemas.StaffCaseOut.model_validate(answer)
+
+    view.__name__ = f"case_{action}"
+    return view
+
+
+for _action, _body in ACTION_BODIES.items():
+    operation(
+        bp,
+        "POST",
+        f"/v1/staff/cases/{{case_id}}/{_action}",
+        summary=f"{_action}: {(STAFF_ACTIONS[_action][0].__doc__ or '').strip().splitlines()[0]}",
+        tag=CASE_TAG,
+        body=_body,
+        response=schemas.StaffCaseOut,
+        roles=STAFF_ACTIONS[_action][1],
+        headers=(IF_MATCH, IDEMPOTENCY_KEY),
+        errors_=(404, 409),
+    )(_action_view(_action))

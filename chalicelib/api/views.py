@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from chalicelib.api import schemas
 from chalicelib.domain.calendar import YearSchedule
-from chalicelib.domain.case import Actor, Case, Event, Party, Product, Respondent
+from chalicelib.domain.case import Actor, Case, Event, Party, Product, Respondent, as_dict
 from chalicelib.domain.deadlines import Deadline
+from chalicelib.domain.lifecycle import next_due, step_of
+from chalicelib.service.desk import CaseRecord
 from chalicelib.service.intake import Receipt, Submission
 
 
@@ -58,7 +61,13 @@ def public_case(case: Case, timeline: list[Event], linked_codes: list[str], now:
         respondent=case.respondent.name if case.respondent else None,
         deadlines={name: deadline(d, now) for name, d in case.deadlines.items()},
         timeline=[public_timeline_entry(e) for e in timeline if e.public],
-        response=None,
+        response=schemas.ResponseOut(
+            at=datetime.fromisoformat(case.response["at"]),
+            message=case.response["message"],
+            outcome=case.response["outcome"],
+        )
+        if case.response
+        else None,
         linked_tracking_codes=linked_codes,
     )
 
@@ -97,4 +106,92 @@ def submission(body: schemas.SubmissionIn, clerk: Actor | None = None) -> Submis
         evidence=tuple(body.evidence),
         received_at=received_at,
         clerk=clerk,
+    )
+
+
+def _staff_ref(actor: Actor | None) -> schemas.StaffRef | None:
+    return schemas.StaffRef(id=actor.id, name=actor.name) if actor else None
+
+
+def staff_deadline(d: Deadline, now: datetime) -> schemas.StaffDeadlineOut:
+    return schemas.StaffDeadlineOut(
+        **deadline(d, now).model_dump(),
+        started_at=d.started_at,
+        extended=d.extended,
+        paused_seconds=d.paused_seconds,
+        stopped_at=d.stopped_at,
+        escalated_at=d.escalated_at,
+    )
+
+
+def staff_case(record: CaseRecord, now: datetime) -> schemas.StaffCaseOut:
+    """The whole case for staff. The complainant's identity only where `record.identity_visible`."""
+    case = record.case
+    person = case.complainant if record.identity_visible else None
+    return schemas.StaffCaseOut(
+        id=case.id,
+        tracking_code=case.tracking_code,
+        version=case.version,
+        kind=case.kind,
+        channel=case.channel,
+        status=case.status,
+        step=step_of(case),
+        received_at=case.received_at,
+        policy=case.policy,
+        category=case.category,
+        severity=case.severity,
+        anonymous=case.anonymous,
+        complainant=schemas.PersonOut(**as_dict(person)) if person else None,  # type: ignore[arg-type]
+        identity_withheld=case.complainant is not None and not record.identity_visible,
+        respondent=as_dict(case.respondent),
+        facts=case.facts,
+        request=case.request,
+        suspected_violation=case.suspected_violation,
+        occurred_at=case.occurred_at,
+        place=case.place,
+        product={k: str(v) if isinstance(v, (Decimal, date)) else v for k, v in (as_dict(case.product) or {}).items()}
+        or None,
+        amount=case.amount,
+        evidence=list(case.evidence),
+        first_responder=_staff_ref(case.first_responder),
+        unit=case.unit,
+        handler=schemas.StaffRef(id=case.handler_id, name=case.handler_name) if case.handler_id else None,
+        linked_case_ids=list(case.linked_case_ids),
+        deadlines={name: staff_deadline(d, now) for name, d in case.deadlines.items()},
+        paused=case.paused,
+        mediation=case.mediation,
+        pending_extension=case.pending_extension,
+        response=case.response,
+        under_review=case.under_review,
+        timeline=[
+            schemas.StaffTimelineEntryOut(at=e.at, type=e.type, actor=_staff_ref(e.actor), public=e.public, **e.data)
+            for e in record.timeline
+        ],
+        audit=[
+            schemas.AuditOut(
+                at=a.at, staff=schemas.StaffRef(id=a.staff_id, name=a.staff_name), roles=sorted(a.roles), what=a.what
+            )
+            for a in record.audit
+        ]
+        if record.audit is not None
+        else None,
+    )
+
+
+def summary(case: Case, now: datetime) -> schemas.CaseSummaryOut:
+    due = next_due(case)
+    return schemas.CaseSummaryOut(
+        id=case.id,
+        tracking_code=case.tracking_code,
+        version=case.version,
+        kind=case.kind,
+        status=case.status,
+        step=step_of(case),
+        category=case.category,
+        respondent=case.respondent.name if case.respondent else None,
+        unit=case.unit,
+        handler=case.handler_id,
+        received_at=case.received_at,
+        next_due_at=due,
+        overdue=any(d.overdue(now) for d in case.deadlines.values() if d.running),
     )

@@ -13,7 +13,6 @@ from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.deadlines import Deadline
-from chalicelib.errors import InvalidState
 
 
 class Kind(StrEnum):
@@ -72,7 +71,21 @@ PUBLIC_EVENTS = frozenset(
 )
 #: Fields of an event's data the complainant may see; notes, names of staff and findings stay inside.
 PUBLIC_EVENT_FIELDS = frozenset(
-    {"reason_code", "transfer_to", "clock", "due_date", "satisfied", "outcome", "linked_tracking_code", "kind"}
+    {
+        "reason_code",
+        "transfer_to",
+        "clock",
+        "due_date",
+        "satisfied",
+        "outcome",
+        "linked_tracking_code",
+        "kind",
+        "unit",
+        "step",
+        "pause_reason",
+        "about",
+        "message",
+    }
 )
 
 
@@ -162,39 +175,21 @@ class Case:
     linked_case_ids: tuple[str, ...] = ()
     deadlines: dict[str, Deadline] = field(default_factory=dict)
     satisfied: bool | None = None
+    severity: str | None = None
+    unit: str | None = None
+    handler_id: str | None = None
+    handler_name: str | None = None
+    paused: dict[str, Any] | None = None
+    mediation: dict[str, Any] | None = None
+    pending_extension: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+    under_review: bool = False
+    notified_reporter: bool = False
     version: int = 0
 
-    def _require(self, allowed: frozenset[Status] | set[Status], action: str) -> None:
-        if self.status not in allowed:
-            raise InvalidState(f"a case that is {self.status.value} cannot be {action}")
-
-    def withdraw(self, at: datetime, actor: Actor, reason: str | None) -> Event:
-        """The complainant withdraws (撤回); allowed at any time before the case is finished."""
-        self._require(set(Status) - FINAL_STATUSES, "withdrawn")
-        self.status = Status.WITHDRAWN
-        return Event("withdrawn", at, actor, {"reason": reason} if reason else {})
-
-    def give_feedback(self, at: datetime, actor: Actor, satisfied: bool, comment: str | None) -> list[Event]:
-        """Follow-up (回访): satisfied closes the case, not satisfied sends it back to handling."""
-        self._require({Status.RESPONDED}, "given feedback before it has been answered")
-        self.satisfied = satisfied
-        data: dict[str, Any] = {"satisfied": satisfied}
-        if comment:
-            data["comment"] = comment
-        events = [Event("feedback", at, actor, data)]
-        if satisfied:
-            self.status = Status.CLOSED
-            events.append(Event("closed", at, actor, {"outcome": "satisfied"}))
-        else:
-            self.status = Status.INVESTIGATING
-            events.append(Event("reopened", at, actor, {"reason": "complainant not satisfied"}))
-        return events
-
-    def appeal(self, at: datetime, actor: Actor, reason: str) -> Event:
-        """The complainant objects to the handling opinion (申诉); a closed case goes back for review."""
-        self._require({Status.CLOSED}, "appealed")
-        self.status = Status.INVESTIGATING
-        return Event("reopened", at, actor, {"reason": reason, "kind": "appeal"})
+    @property
+    def open(self) -> bool:
+        return self.status not in FINAL_STATUSES
 
 
 def party_from(data: dict[str, Any] | None) -> Party | None:

@@ -1,4 +1,4 @@
-"""Deadlines: when a clock started, how long it runs, when it is due.
+"""Clocks and deadlines: when a clock started, how long it runs, when it is due, pauses and extensions.
 
 Times are aware datetimes. The service's local day is China Standard Time (UTC+8, no daylight
 saving), so a fixed offset is exact and needs no time-zone database.
@@ -6,7 +6,7 @@ saving), so a fixed offset is exact and needs no time-zone database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 
@@ -24,12 +24,20 @@ class Basis(StrEnum):
 
 @dataclass(frozen=True)
 class ClockRule:
-    """One clock of a policy profile: its length, how it counts, and from which event it starts."""
+    """One clock of a policy profile (data): its length, how it counts, what starts and stops it,
+    which workflow steps it guards, whether it pauses, how far it may be extended."""
 
     name: str
     length: int
     basis: Basis
     starts: str = "received"
+    stops: tuple[str, ...] = ()
+    steps: tuple[str, ...] = ()
+    anchor: str = "start"  # "start": counts from the starting event; "received": from receipt
+    pausable: bool = False
+    max_extension: int | None = None  # None: no limit; 0: never extended
+    on_expiry: str = "escalate"
+    real_name_only: bool = False
     source: str = ""
 
 
@@ -42,16 +50,59 @@ class Deadline:
     due_at: datetime
     estimated: bool = False
     paused: bool = False
+    paused_at: datetime | None = None
+    paused_seconds: int = 0
+    extended: int = 0
+    stopped_at: datetime | None = None
+    escalated_at: datetime | None = None
+    reminded_at: datetime | None = None
+    steps: tuple[str, ...] = field(default=())
 
     @property
     def due_date(self) -> date:
         return self.due_at.astimezone(CHINA).date()
 
-    def overdue(self, now: datetime) -> bool:
-        return not self.paused and now > self.due_at
+    @property
+    def running(self) -> bool:
+        return self.stopped_at is None
 
-    def with_due_at(self, due_at: datetime) -> Deadline:
-        return replace(self, due_at=due_at)
+    def overdue(self, now: datetime) -> bool:
+        """Late: stopped after its due time, or still running (and not paused) past it."""
+        if self.stopped_at is not None:
+            return self.stopped_at > self.due_at
+        if self.paused and self.paused_at is not None:
+            return self.paused_at > self.due_at
+        return now > self.due_at
+
+    def stop(self, at: datetime) -> Deadline:
+        return replace(self, stopped_at=at, paused=False)
+
+    def pause(self, at: datetime) -> Deadline:
+        return replace(self, paused=True, paused_at=at)
+
+    def resume(self, at: datetime) -> Deadline:
+        """The paused time does not count: the due time moves by exactly that much."""
+        assert self.paused_at is not None
+        paused_for = at - self.paused_at
+        return replace(
+            self,
+            paused=False,
+            paused_at=None,
+            due_at=self.due_at + paused_for,
+            paused_seconds=self.paused_seconds + int(paused_for.total_seconds()),
+        )
+
+    def extend(self, by: int, calendar: WorkingCalendar) -> Deadline:
+        """Move the due time by `by` units of the clock's own basis, from the current due time."""
+        estimated = self.estimated
+        if self.basis is Basis.HOURS:
+            due_at = self.due_at + timedelta(hours=by)
+        elif self.basis is Basis.CALENDAR_DAYS:
+            due_at = self.due_at + timedelta(days=by)
+        else:
+            last_day, guessed = calendar.add_working_days(self.due_date, by)
+            due_at, estimated = end_of(last_day), estimated or guessed
+        return replace(self, due_at=due_at, extended=self.extended + by, estimated=estimated, escalated_at=None)
 
 
 def local_day(moment: datetime) -> date:
@@ -74,4 +125,4 @@ def start_clock(rule: ClockRule, started_at: datetime, calendar: WorkingCalendar
     else:
         last_day, estimated = calendar.add_working_days(local_day(started_at), rule.length)
         due_at = end_of(last_day)
-    return Deadline(rule.name, rule.basis, rule.length, started_at, due_at, estimated=estimated)
+    return Deadline(rule.name, rule.basis, rule.length, started_at, due_at, estimated=estimated, steps=rule.steps)

@@ -1,47 +1,87 @@
-"""Policy profiles: which clocks run for which kind of case, how long, and how they count.
+"""Policy profiles: which clocks run for which kind of case, how long, how they count, which
+workflow steps they guard, whether they pause, and how far they may be extended.
 
-A profile is data (`chalicelib/policies/<name>.json`), so a 12315 centre, a bank and an airline
-run the same code with different files. This module only gives the data a shape.
+A profile is data (`chalicelib/policies/<name>.json`), chosen per deployment (`POLICY_PROFILE`),
+with per-category overrides inside it — so a 12315 centre, a bank and an airline run the same code
+with different files, and adding a profile is adding a file.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from chalicelib.domain.case import Kind
 from chalicelib.domain.deadlines import Basis, ClockRule
 
 PROFILE_DIR = Path(__file__).resolve().parent.parent / "policies"
+SEVERITIES = ("major", "general", "minor")
+
+
+def _rule(spec: dict[str, Any], severity: str | None) -> ClockRule:
+    if "by_severity" in spec:
+        spec = {**spec, **spec["by_severity"][severity or "general"]}
+    return ClockRule(
+        name=spec["name"],
+        length=int(spec["length"]),
+        basis=Basis(spec["basis"]),
+        starts=spec.get("starts", "received"),
+        stops=tuple(spec.get("stops", ())),
+        steps=tuple(spec.get("steps", ())),
+        anchor=spec.get("anchor", "start"),
+        pausable=bool(spec.get("pausable", False)),
+        max_extension=spec.get("max_extension"),
+        on_expiry=spec.get("on_expiry", "escalate"),
+        real_name_only=bool(spec.get("real_name_only", False)),
+        source=spec.get("source", ""),
+    )
 
 
 @dataclass(frozen=True)
 class Policy:
     name: str
     description: str
-    clocks: dict[Kind, tuple[ClockRule, ...]]
+    reminder: timedelta
+    clock_specs: dict[Kind, tuple[dict[str, Any], ...]]
+    categories: dict[str, dict[Kind, dict[str, dict[str, Any]]]] = field(default_factory=dict)
 
-    def clocks_starting(self, kind: Kind, event: str) -> tuple[ClockRule, ...]:
+    def rules(self, kind: Kind, category: str | None = None, severity: str | None = None) -> tuple[ClockRule, ...]:
+        """The clocks of a kind of case, with its category's overrides and its severity's lengths."""
+        overrides = self.categories.get(category or "", {}).get(kind, {})
+        return tuple(_rule({**spec, **overrides.get(spec["name"], {})}, severity) for spec in self.clock_specs[kind])
+
+    def rule(self, kind: Kind, name: str, category: str | None = None, severity: str | None = None) -> ClockRule:
+        return next(r for r in self.rules(kind, category, severity) if r.name == name)
+
+    def clocks_starting(
+        self, kind: Kind, event: str, category: str | None = None, severity: str | None = None
+    ) -> tuple[ClockRule, ...]:
         """The clocks of `kind` that start when `event` happens (e.g. "received")."""
-        return tuple(rule for rule in self.clocks.get(kind, ()) if rule.starts == event)
+        return tuple(r for r in self.rules(kind, category, severity) if r.starts == event)
 
     @classmethod
-    def from_dict(cls, data: dict) -> Policy:
-        clocks = {
-            Kind(kind): tuple(
-                ClockRule(
-                    name=rule["name"],
-                    length=int(rule["length"]),
-                    basis=Basis(rule["basis"]),
-                    starts=rule.get("starts", "received"),
-                    source=rule.get("source", ""),
-                )
-                for rule in spec.get("clocks", ())
-            )
-            for kind, spec in data["kinds"].items()
+    def from_dict(cls, data: dict[str, Any]) -> Policy:
+        specs = {Kind(kind): tuple(spec.get("clocks", ())) for kind, spec in data["kinds"].items()}
+        categories = {
+            category: {Kind(kind): clocks for kind, clocks in by_kind.items()}
+            for category, by_kind in data.get("categories", {}).items()
         }
-        return cls(name=data["profile"], description=data.get("description", ""), clocks=clocks)
+        for kind in Kind:
+            specs.setdefault(kind, ())
+        policy = cls(
+            name=data["profile"],
+            description=data.get("description", ""),
+            reminder=timedelta(hours=float(data.get("reminder_hours", 24))),
+            clock_specs=specs,
+            categories=categories,
+        )
+        for kind in Kind:  # resolve every clock once, so a broken profile fails at load, not mid-case
+            for severity in SEVERITIES:
+                policy.rules(kind, severity=severity)
+        return policy
 
 
 def load_policy(name: str) -> Policy:

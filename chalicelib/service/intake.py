@@ -13,7 +13,8 @@ from chalicelib.domain.codes import hash_access_code, new_access_code, new_case_
 from chalicelib.domain.deadlines import CHINA, start_clock
 from chalicelib.domain.policy import Policy
 from chalicelib.errors import InvalidInput
-from chalicelib.service.ports import CaseRepository, TrackingCodeTaken
+from chalicelib.service.ports import TrackingCodeTaken
+from chalicelib.service.workflow import Services, start
 
 log = logging.getLogger(__name__)
 
@@ -72,25 +73,22 @@ def check(submission: Submission, now: datetime) -> None:
         raise InvalidInput("the submission is incomplete or inconsistent", fields=problems)
 
 
-def register(
-    submission: Submission,
-    *,
-    now: datetime,
-    repository: CaseRepository,
-    calendar: WorkingCalendar,
-    policy: Policy,
-) -> Receipt:
-    """Register a submission, computing every clock that starts at receipt, in one transaction."""
+def register(submission: Submission, *, now: datetime, services: Services) -> Receipt:
+    """Register a submission, computing every clock that starts at receipt, in one transaction,
+    then start each case's execution."""
     check(submission, now)
     access_code = new_access_code()
     access_code_hash = hash_access_code(access_code)
+    calendar = services.calendar.calendar()
     for attempt in range(_DRAWS):
-        cases = _cases_for(submission, now, access_code_hash, calendar, policy)
+        cases = _cases_for(submission, now, access_code_hash, calendar, services.policy)
         try:
-            repository.add([(case, _first_events(case, cases, submission, now)) for case in cases])
+            services.cases.add([(case, _first_events(case, cases, submission, now)) for case in cases])
         except TrackingCodeTaken:
             log.warning("tracking_code_collision", extra={"attempt": attempt + 1})
             continue
+        for case in cases:
+            start(case, services, now)
         return Receipt(cases, access_code)
     raise RuntimeError("could not draw a free tracking code")
 
@@ -131,7 +129,8 @@ def _cases_for(
                 linked_case_ids=tuple(i for i in ids if i != case_id),
                 deadlines={
                     rule.name: start_clock(rule, received_at, calendar)
-                    for rule in policy.clocks_starting(kind, "received")
+                    for rule in policy.clocks_starting(kind, "received", submission.category)
+                    if not (rule.real_name_only and submission.anonymous)
                 },
             )
         )

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from chalicelib.domain.case import PUBLIC, Case, Event
+from chalicelib.domain.case import PUBLIC, Case
 from chalicelib.domain.codes import access_code_matches, normalise_tracking_code
+from chalicelib.domain.lifecycle import PUBLIC_ACTIONS, step_of
 from chalicelib.errors import NotFound, Throttled, VersionConflict
+from chalicelib.service.desk import load
 from chalicelib.service.ports import AttemptLimiter, CaseRepository
+from chalicelib.service.workflow import Services, commit
 
 #: One answer for an unknown code and a wrong access code, so neither can be told from the other.
 NOT_FOUND = "no case matches this tracking code and access code"
 _RETRIES = 3
-
-#: A complainant's action: changes the case and returns the events to record.
-Change = Callable[[Case], list[Event]]
 
 
 def open_case(
@@ -37,37 +37,24 @@ def open_case(
 def act(
     tracking_code: str,
     access_code: str | None,
-    change: Change,
+    action: str,
+    body: dict[str, Any],
     *,
     now: datetime,
-    repository: CaseRepository,
+    services: Services,
     limiter: AttemptLimiter,
 ) -> Case:
     """Apply a complainant's action, re-reading and retrying when staff changed the case meanwhile."""
-    case = open_case(tracking_code, access_code, now=now, repository=repository, limiter=limiter)
+    case = open_case(tracking_code, access_code, now=now, repository=services.cases, limiter=limiter)
     conflicts = 0
     while True:
-        events = change(case)
+        before = step_of(case)
+        events = PUBLIC_ACTIONS[action](case, services.ctx(now, PUBLIC), body)
         try:
-            repository.save(case, events)
+            commit(case, events, before, services, now)
             return case
         except VersionConflict:
             conflicts += 1
             if conflicts == _RETRIES:
                 raise
-        fresh = repository.get(case.id)
-        if fresh is None:
-            raise NotFound(NOT_FOUND)
-        case = fresh
-
-
-def withdraw(reason: str | None, now: datetime) -> Change:
-    return lambda case: [case.withdraw(now, PUBLIC, reason)]
-
-
-def feedback(satisfied: bool, comment: str | None, now: datetime) -> Change:
-    return lambda case: case.give_feedback(now, PUBLIC, satisfied, comment)
-
-
-def appeal(reason: str, now: datetime) -> Change:
-    return lambda case: [case.appeal(now, PUBLIC, reason)]
+        case = load(case.id, services)

@@ -6,35 +6,46 @@ from datetime import datetime
 
 import pytest
 
+from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import PUBLIC, Case, Channel, Kind, Party, Status
 from chalicelib.domain.deadlines import CHINA
+from chalicelib.domain.lifecycle import Ctx, appeal, feedback, step_of, withdraw
+from chalicelib.domain.policy import load_policy
+from chalicelib.domain.schedules import builtin_schedule, estimated_schedule
 from chalicelib.errors import InvalidState
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=CHINA)
+CTX = Ctx(NOW, PUBLIC, load_policy("samr"), WorkingCalendar(lambda y: builtin_schedule(y) or estimated_schedule(y)))
 
 
 def case(status: Status) -> Case:
     return Case("c1", "123", "h", Kind.COMPLAINT, Channel.WEB, status, NOW, "samr", "f", Party("张三", "+86"))
 
 
-def test_satisfied_feedback_closes_and_unsatisfied_reopens() -> None:
+def test_satisfied_feedback_closes_and_opens_the_appeal_window() -> None:
     happy = case(Status.RESPONDED)
-    assert [e.type for e in happy.give_feedback(NOW, PUBLIC, True, None)] == ["feedback", "closed"]
+    assert [e.type for e in feedback(happy, CTX, {"satisfied": True})] == ["feedback", "closed"]
     assert happy.status is Status.CLOSED and happy.satisfied is True
+    assert step_of(happy) == "appeal_window"
+
+
+def test_unsatisfied_feedback_reopens_for_handling() -> None:
     unhappy = case(Status.RESPONDED)
-    events = unhappy.give_feedback(NOW, PUBLIC, False, "没有退款")
+    events = feedback(unhappy, CTX, {"satisfied": False, "comment": "没有退款"})
     assert [e.type for e in events] == ["feedback", "reopened"]
-    assert unhappy.status is Status.INVESTIGATING
+    assert unhappy.status is Status.ACCEPTED  # nobody was assigned yet: back to assignment
 
 
-def test_an_appeal_reopens_only_a_closed_case() -> None:
-    closed = case(Status.CLOSED)
-    assert closed.appeal(NOW, PUBLIC, "调解不公").type == "reopened"
+def test_an_appeal_reopens_only_a_case_in_its_appeal_window() -> None:
+    closed = case(Status.RESPONDED)
+    feedback(closed, CTX, {"satisfied": True})
+    assert appeal(closed, CTX, {"reason": "调解不公"})[0].type == "reopened"
+    assert step_of(closed) == "review"
     with pytest.raises(InvalidState):
-        case(Status.RECEIVED).appeal(NOW, PUBLIC, "x")
+        appeal(case(Status.RECEIVED), CTX, {"reason": "x"})
 
 
 @pytest.mark.parametrize("final", [Status.CLOSED, Status.WITHDRAWN, Status.REJECTED, Status.TRANSFERRED])
 def test_a_finished_case_cannot_be_withdrawn(final: Status) -> None:
     with pytest.raises(InvalidState):
-        case(final).withdraw(NOW, PUBLIC, None)
+        withdraw(case(final), CTX, {})

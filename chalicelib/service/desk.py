@@ -1,0 +1,136 @@
+"""The staff desk: the work queue, a case's whole record, and every action on it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.case import Actor, Case, Event, Kind
+from chalicelib.domain.lifecycle import ADMIN, CLERK, HANDLER, STAFF_ACTIONS, SUPERVISOR, authorize, step_of
+from chalicelib.errors import InvalidInput, NotFound, VersionConflict
+from chalicelib.service.ports import AuditEntry, Page, QueueFilter
+from chalicelib.service.workflow import Services, commit
+
+#: Actions that move the running timer without moving the case to another step.
+_TIMER_MOVES = {("extension", "approve")}
+
+
+@dataclass(frozen=True)
+class Staff:
+    actor: Actor
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    case: Case
+    timeline: list[Event]
+    identity_visible: bool
+    audit: list[AuditEntry] | None
+
+
+def load(case_id: str, services: Services) -> Case:
+    case = services.cases.get(case_id)
+    if case is None:
+        raise NotFound(f"no case {case_id}")
+    return case
+
+
+def may_see_identity(case: Case, staff: Staff) -> bool:
+    """Confidentiality (保密): only those handling the case see who complained."""
+    if SUPERVISOR in staff.roles:
+        return True
+    if HANDLER in staff.roles and case.handler_id == staff.actor.id:
+        return True
+    first = case.first_responder
+    return CLERK in staff.roles and first is not None and first.id == staff.actor.id
+
+
+def record(case_id: str, staff: Staff, services: Services, now: datetime) -> CaseRecord:
+    """The whole case for staff; a look at the complainant's identity is written to the audit trail."""
+    case = load(case_id, services)
+    visible = case.complainant is not None and may_see_identity(case, staff)
+    if visible:
+        services.cases.record_read(
+            case.id,
+            AuditEntry(now, staff.actor.id or "", staff.actor.name or "", staff.roles, "complainant identity"),
+        )
+    audit = services.cases.audit_trail(case.id) if SUPERVISOR in staff.roles or ADMIN in staff.roles else None
+    return CaseRecord(case, services.cases.timeline(case.id), visible, audit)
+
+
+def act(
+    case_id: str,
+    action: str,
+    body: dict[str, Any],
+    *,
+    version: int | None,
+    staff: Staff,
+    services: Services,
+    now: datetime,
+) -> Case:
+    """Apply one staff action: role, state and version checked; case, events and hand-off in one go."""
+    case = load(case_id, services)
+    if version is None:
+        raise InvalidInput(
+            "say which version of the case this action is based on",
+            code="version_required",
+            fields={"version": "the case's version, in the body or an If-Match header"},
+        )
+    if version != case.version:
+        raise VersionConflict(f"the case is at version {case.version}, not {version}; reload it and try again")
+    authorize(case, action, staff.actor, staff.roles)
+    before = step_of(case)
+    events = STAFF_ACTIONS[action][0](case, services.ctx(now, staff.actor, staff.roles), body)
+    commit(case, events, before, services, now, timer_moved=(action, body.get("step")) in _TIMER_MOVES)
+    return case
+
+
+def queue(wanted: QueueFilter, services: Services, now: datetime, limit: int, cursor: dict[str, Any] | None) -> Page:
+    return services.cases.queue(wanted, now, limit, cursor)
+
+
+def respondent_notice(case: Case) -> dict[str, Any]:
+    """What is sent to the business (被投诉人): the dispute, never who raised it.
+
+    Names, phone numbers, e-mail and addresses of the complainant are removed, also from the free
+    text they wrote, so the respondent cannot tell who complained.
+    """
+    if case.kind not in (Kind.COMPLAINT, Kind.REPORT) or case.respondent is None:
+        raise NotFound("only a complaint or report about a business has a respondent notice")
+
+    def scrub(text: str | None) -> str | None:
+        if text is None or case.complainant is None:
+            return text
+        person = case.complainant
+        secrets = [person.name, person.phone, person.phone.removeprefix("+86"), person.email, person.address]
+        for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+            text = text.replace(secret, "＊＊＊")
+        return text
+
+    product = case.product
+    lines = [
+        f"致 {case.respondent.name}：",
+        f"本中心收到一件关于贵单位的{'投诉' if case.kind is Kind.COMPLAINT else '举报'}（编号 {case.id}）。",
+        f"事实与理由：{scrub(case.facts)}",
+    ]
+    if case.request:
+        lines.append(f"诉求：{scrub(case.request)}")
+    if product is not None:
+        lines.append(
+            f"涉及商品或服务：{product.name}" + (f"（订单号 {product.order_number}）" if product.order_number else "")
+        )
+    if case.amount is not None:
+        lines.append(f"涉及金额：{case.amount} 元")
+    lines.append("依法对投诉人、举报人信息保密。请配合调查核实。")
+    return {
+        "case_id": case.id,
+        "respondent": case.respondent.name,
+        "kind": case.kind.value,
+        "facts": scrub(case.facts),
+        "request": scrub(case.request),
+        "product": product.name if product else None,
+        "amount": str(case.amount) if case.amount is not None else None,
+        "text": "\n".join(lines),
+    }
