@@ -487,7 +487,9 @@ class DynamoCaseRepository(CaseRepository):
     def audit_trail(self, case_id: str) -> list[AuditEntry]:
         items = _AuditItem.query(_case_key(case_id), _AuditItem.sk.startswith("AUDIT#"), consistent_read=True)
         return [
-            AuditEntry(datetime.fromisoformat(i.at), i.staff_id, i.staff_name, frozenset(str(r) for r in i.roles or ()), i.what)
+            AuditEntry(
+                datetime.fromisoformat(i.at), i.staff_id, i.staff_name, frozenset(str(r) for r in i.roles or ()), i.what
+            )
             for i in items
         ]
 

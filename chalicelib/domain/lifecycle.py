@@ -72,6 +72,7 @@ class Ctx:
     policy: Policy
     calendar: WorkingCalendar
     roles: frozenset[str] = frozenset()
+    reminder: timedelta = timedelta(days=1)
 
 
 # ---- clocks ---------------------------------------------------------------------------------
@@ -201,7 +202,7 @@ def deadline_passed(case: Case, step: str, ctx: Ctx) -> list[Event]:
         elif deadline.escalated_at is None:
             case.deadlines[deadline.clock] = replace(deadline, escalated_at=ctx.now)
             events.append(_escalation(deadline, ctx, reminder=False))
-        elif (deadline.reminded_at or deadline.escalated_at) + ctx.policy.reminder <= ctx.now + timedelta(seconds=1):
+        elif (deadline.reminded_at or deadline.escalated_at) + ctx.reminder <= ctx.now + timedelta(seconds=1):
             case.deadlines[deadline.clock] = replace(deadline, reminded_at=ctx.now)
             events.append(_escalation(deadline, ctx, reminder=True))
     return events

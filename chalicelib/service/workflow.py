@@ -38,7 +38,7 @@ class Services:
     reminder: timedelta
 
     def ctx(self, now: datetime, actor: Any = SYSTEM, roles: frozenset[str] = frozenset()) -> Ctx:
-        return Ctx(now, actor, self.policy, self.calendar.calendar(), roles)
+        return Ctx(now, actor, self.policy, self.calendar.calendar(), roles, self.reminder)
 
     def signal(self, case: Case, now: datetime) -> dict[str, Any]:
         return signal(case, now, self.reminder)

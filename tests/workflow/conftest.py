@@ -1,0 +1,96 @@
+"""Helpers for driving cases through the real state machine under moto, in seconds."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from chalice.test import Client
+
+from tests.conftest import COMPLAINT, post, token
+
+SUPERVISOR = {"Authorization": f"Bearer {token('supervisor', sub='sup-1', name='周主任')}"}
+CLERK = {"Authorization": f"Bearer {token('clerk', sub='clerk-1', name='王受理')}"}
+HANDLER = {"Authorization": f"Bearer {token('handler', sub='h-1', name='陈承办')}"}
+OTHER_HANDLER = {"Authorization": f"Bearer {token('handler', sub='h-2', name='林承办')}"}
+ADMIN = {"Authorization": f"Bearer {token('admin', sub='adm-1', name='系统管理员')}"}
+
+
+def eventually(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+    """Poll until `check()` is truthy (the execution runs in moto's threads); bounded."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def task(env: dict[str, str], case_id: str) -> dict[str, Any]:
+    item = (
+        boto3.client("dynamodb")
+        .get_item(
+            TableName=env["REGISTER_TABLE"],
+            Key={"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": "TASK"}},
+            ConsistentRead=True,
+        )
+        .get("Item", {})
+    )
+    return {k: next(iter(v.values())) for k, v in item.items()}
+
+
+def waiting_in(env: dict[str, str], case_id: str, step: str, since: str | None = None) -> dict[str, Any]:
+    """Wait until the execution waits in `step` with nothing left to hand over (entered after `since`)."""
+
+    def check() -> dict[str, Any] | None:
+        t = task(env, case_id)
+        fresh = since is None or t.get("since", "") > since
+        settled = "signal_pending_since" not in t
+        return t if t.get("step") == step and t.get("task_token") and fresh and settled else None
+
+    return eventually(check, f"{case_id} to wait in {step}")
+
+
+def execution(env: dict[str, str], case_id: str) -> dict[str, Any]:
+    arn = env["CASE_WORKFLOW_ARN"].replace(":stateMachine:", ":execution:") + f":{case_id}"
+    return boto3.client("stepfunctions").describe_execution(executionArn=arn)
+
+
+def finished(env: dict[str, str], case_id: str) -> str:
+    return eventually(
+        lambda: (s := execution(env, case_id)["status"]) != "RUNNING" and s, f"{case_id}'s execution to end"
+    )
+
+
+def record(client: Client, case_id: str, headers: dict[str, str] = SUPERVISOR) -> dict[str, Any]:
+    response = client.http.get(f"/v1/staff/cases/{case_id}", headers=headers)
+    assert response.status_code == 200, response.body
+    return response.json_body
+
+
+def act(
+    client: Client,
+    case_id: str,
+    action: str,
+    body: dict[str, Any],
+    headers: dict[str, str] = SUPERVISOR,
+    expect: int = 200,
+) -> dict[str, Any]:
+    version = record(client, case_id)["version"]
+    response = post(client, f"/v1/staff/cases/{case_id}/{action}", {"version": version, **body}, **headers)
+    assert response.status_code == expect, response.body
+    return response.json_body
+
+
+def submit(client: Client, **changes: Any) -> dict[str, Any]:
+    response = post(client, "/v1/complaints", {**COMPLAINT, **changes})
+    assert response.status_code == 201, response.body
+    return response.json_body
+
+
+def types(case: dict[str, Any]) -> list[str]:
+    return [e["type"] for e in case["timeline"]]
