@@ -78,6 +78,7 @@ def act(
     action: str,
     body: dict[str, Any],
     headers: dict[str, str] = SUPERVISOR,
+    *,
     expect: int = 200,
 ) -> dict[str, Any]:
     version = record(client, case_id)["version"]
