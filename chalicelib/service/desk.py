@@ -72,6 +72,7 @@ def act(
 ) -> Case:
     """Apply one staff action: role, state and version checked; case, events and hand-off in one go."""
     case = load(case_id, services)
+    authorize(case, action, staff.actor, staff.roles)
     if version is None:
         raise InvalidInput(
             "say which version of the case this action is based on",
@@ -80,7 +81,6 @@ def act(
         )
     if version != case.version:
         raise VersionConflict(f"the case is at version {case.version}, not {version}; reload it and try again")
-    authorize(case, action, staff.actor, staff.roles)
     before = step_of(case)
     events = STAFF_ACTIONS[action][0](case, services.ctx(now, staff.actor, staff.roles), body)
     commit(case, events, before, services, now, timer_moved=(action, body.get("step")) in _TIMER_MOVES)
