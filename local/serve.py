@@ -22,7 +22,11 @@ def main() -> None:
     app = config.chalice_app  # loading the app applies the stage's environment variables
     if args.aws_endpoint:
         os.environ["AWS_ENDPOINT_URL"] = args.aws_endpoint
-    factory.create_local_server(app, config, args.host, args.port).serve_forever()
+    server = factory.create_local_server(app, config, args.host, args.port)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:  # Ctrl-C in a terminal reaches the whole process group
+        server.shutdown()
 
 
 if __name__ == "__main__":

@@ -60,10 +60,12 @@ def _operation(op: Operation, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]
         }
         for h in op.headers
     ]
-    parameters += [
-        {"name": name, "in": "query", "required": False, "schema": {"type": "string", "maxLength": 2000}}
-        for name in op.queries
-    ]
+    if op.query is not None:
+        schema = op.query.model_json_schema()
+        parameters += [
+            {"name": name, "in": "query", "required": False, "schema": prop}
+            for name, prop in schema["properties"].items()
+        ]
     ok_schema = refs[op.response] if op.response else {"type": "object"}
     responses: dict[str, Any] = {str(op.status): {"description": "success", "content": _json(ok_schema)}}
     for status in op.errors:

@@ -63,7 +63,7 @@ class Operation:
     roles: frozenset[str] | None = None
     headers: tuple[HeaderParam, ...] = ()
     errors: tuple[int, ...] = ()
-    queries: tuple[str, ...] = ()
+    query: type[BaseModel] | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -75,6 +75,7 @@ class Call:
 
     request: Request
     body: Any = None
+    query: Any = None
     principal: Principal | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
 
@@ -130,6 +131,15 @@ def parse_body(model: type[B], raw: str | bytes | None) -> B:
         raise errors.InvalidInput("the request has invalid fields", fields=fields) from None
 
 
+def parse_query(model: type[B], params: Mapping[str, str]) -> B:
+    try:
+        return model.model_validate(dict(params))
+    except ValidationError as error:
+        problems = error.errors(include_url=False, include_input=False, include_context=False)
+        fields = {_field_path(p["loc"]): p["msg"] for p in problems}
+        raise errors.InvalidInput("the query string has invalid parameters", fields=fields) from None
+
+
 def operation(
     bp: Blueprint,
     method: str,
@@ -143,7 +153,7 @@ def operation(
     roles: frozenset[str] | None = None,
     headers: tuple[HeaderParam, ...] = (),
     errors_: tuple[int, ...] = (),
-    queries: tuple[str, ...] = (),
+    query: type[BaseModel] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an endpoint. `roles=None` makes it public; any set requires a staff token with one of them."""
     implied = set(errors_)
@@ -151,7 +161,9 @@ def operation(
         implied |= {400, 413, 415, 422}
     if roles is not None:
         implied |= {401, 403}
-    op = Operation(method, path, summary, tag, status, response, body, roles, headers, tuple(sorted(implied)), queries)
+    if query is not None:
+        implied |= {422}
+    op = Operation(method, path, summary, tag, status, response, body, roles, headers, tuple(sorted(implied)), query)
     OPERATIONS.append(op)
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -164,6 +176,8 @@ def operation(
                     call.principal = authenticate(request.headers.get("authorization"), roles)
                 if body is not None:
                     call.body = parse_body(body, request.raw_body)
+                if query is not None:
+                    call.query = parse_query(query, request.query_params or {})
                 result = fn(call, **path_params)
             except errors.DomainError as error:
                 return error_response(error)

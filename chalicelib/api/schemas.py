@@ -392,6 +392,19 @@ class CaseSummaryOut(Out):
     overdue: bool
 
 
+class QueueQuery(Body):
+    """The work queue's query string."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    status: Status | None = None
+    unit: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] | None = None
+    handler: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    overdue: bool = False
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+
+
 class QueueOut(Out):
     items: list[CaseSummaryOut]
     next_cursor: str | None

@@ -126,25 +126,18 @@ def _cursor(raw: str | None) -> dict[str, Any] | None:
     tag=CASE_TAG,
     response=schemas.QueueOut,
     roles=ANY_STAFF,
-    errors_=(422,),
-    queries=("status", "unit", "handler", "overdue", "limit", "cursor"),
+    query=schemas.QueueQuery,
 )
 def work_queue(call: Call) -> schemas.QueueOut:
-    query: dict[str, str] = dict(call.request.query_params or {})
-    status = query.get("status")
-    if status is not None and status not in {s.value for s in schemas.Status}:
-        raise InvalidInput("unknown status", fields={"status": "one of the case statuses"})
-    limit_raw = query.get("limit", "50")
-    if not limit_raw.isdigit() or not 1 <= int(limit_raw) <= 200:
-        raise InvalidInput("limit is a number from 1 to 200", fields={"limit": "1..200"})
+    query: schemas.QueueQuery = call.query
     wanted = QueueFilter(
-        status=status,
-        unit=query.get("unit"),
-        handler=query.get("handler"),
-        overdue=query.get("overdue", "").lower() in ("1", "true", "yes"),
+        status=query.status.value if query.status else None,
+        unit=query.unit,
+        handler=query.handler,
+        overdue=query.overdue,
     )
     now = wiring.now()
-    page = desk.queue(wanted, wiring.services(), now, int(limit_raw), _cursor(query.get("cursor")))
+    page = desk.queue(wanted, wiring.services(), now, query.limit, _cursor(query.cursor))
     cursor = base64.urlsafe_b64encode(json.dumps(page.cursor).encode()).decode() if page.cursor else None
     return schemas.QueueOut(items=[views.summary(c, now) for c in page.cases], next_cursor=cursor)
 

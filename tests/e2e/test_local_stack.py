@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 
 from tests.conftest import COMPLAINT, token
 from tests.e2e.conftest import Stack, _start, stop
+from tests.workflow.conftest import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -42,3 +45,24 @@ def test_ctrl_c_stops_everything_the_stack_started() -> None:
     for url in (own.url, own.moto_url):
         with pytest.raises(requests.ConnectionError):
             requests.get(url, timeout=2)
+
+
+def test_the_workflow_runs_on_the_local_stack_escalation_and_decision(stack: Stack) -> None:
+    staff = {"Authorization": f"Bearer {token('clerk', 'supervisor', sub='sup-9')}"}
+    late = {**COMPLAINT, "channel": "letter", "received_at": "2026-09-01T09:00:00+08:00"}
+    case_id = requests.post(f"{stack.url}/v1/staff/intake", json=late, headers=staff, timeout=10).json()["id"]
+
+    def case() -> dict[str, Any]:
+        return requests.get(f"{stack.url}/v1/staff/cases/{case_id}", headers=staff, timeout=10).json()
+
+    # the execution (moto, in the stack) times out at once and its Lambda task records the escalation
+    escalated = eventually(lambda: [e for e in case()["timeline"] if e["type"] == "escalated"], "an escalation")
+    assert escalated[0]["clock"] == "acceptance"
+    decided = requests.post(
+        f"{stack.url}/v1/staff/cases/{case_id}/decide",
+        json={"decision": "accept", "version": case()["version"]},
+        headers=staff,
+        timeout=10,
+    )
+    assert decided.status_code == 200, decided.text
+    assert eventually(lambda: case()["step"] == "assignment", "the step to move on")
