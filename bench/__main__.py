@@ -14,12 +14,14 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import boto3
+import botocore.client
 from moto.server import ThreadedMotoServer
 
 from local.provision import provision
@@ -113,6 +115,118 @@ def bench_intake(rounds: int) -> dict[str, float]:
     return figures
 
 
+_TYPES = {"S", "N", "B", "BOOL", "NULL", "M", "L"}
+
+
+def item_bytes(value: Any) -> int:
+    """DynamoDB's item-size rule: names and values in UTF-8, numbers ~1 byte per 2 digits, 3 bytes per map/list."""
+    if not (isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _TYPES):
+        return sum(len(k.encode()) + item_bytes(v) for k, v in value.items())  # an item: named attributes
+    kind, inner = next(iter(value.items()))
+    sizes = {
+        "S": lambda: len(inner.encode()),
+        "N": lambda: len(inner) // 2 + 1,
+        "BOOL": lambda: 1,
+        "NULL": lambda: 1,
+        "M": lambda: 3 + sum(len(k.encode()) + item_bytes(v) + 1 for k, v in inner.items()),
+        "L": lambda: 3 + sum(item_bytes(v) + 1 for v in inner),
+        "B": lambda: len(inner),
+    }
+    return int(sizes[kind]())
+
+
+def write_units(operation: str, params: dict[str, Any]) -> float:
+    """Write units DynamoDB charges: 1 per KB written, twice that inside a transaction.
+
+    moto reports no ConsumedCapacity for transactions, so the units are computed from the
+    request by DynamoDB's published rules; an update is charged for an item of at most 1 KB here.
+    """
+    if operation == "TransactWriteItems":
+        units = 0
+        for entry in params["TransactItems"]:
+            action, body = next(iter(entry.items()))
+            size = item_bytes(body["Item"]) if action == "Put" else 1024
+            units += 2 * max(1, -(-size // 1024)) if action != "ConditionCheck" else 0
+        return float(units)
+    if operation == "PutItem":
+        return float(max(1, -(-item_bytes(params["Item"]) // 1024)))
+    return 1.0
+
+
+class WriteUnits:
+    """Sums the write units of the DynamoDB writes the current thread makes (the app's, not moto's)."""
+
+    WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+
+    def __init__(self) -> None:
+        self.units = 0.0
+        self._thread = threading.get_ident()
+        self._original = botocore.client.BaseClient._make_api_call
+
+    def __enter__(self) -> WriteUnits:
+        meter = self
+
+        def metered(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if operation in meter.WRITES and threading.get_ident() == meter._thread:
+                meter.units += write_units(operation, params)
+            return meter._original(client, operation, params)
+
+        botocore.client.BaseClient._make_api_call = metered
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        botocore.client.BaseClient._make_api_call = self._original
+
+
+def bench_lifecycle() -> dict[str, float]:
+    """The happy path on the real ASL under moto: state transitions, and write units per human action."""
+    from chalice.test import Client
+    from moto import mock_aws
+
+    from app import app
+    from chalicelib import wiring
+    from local.lambda_bridge import app_handlers, route_lambda_invocations
+    from tests.conftest import COMPLAINT, post
+    from tests.workflow.conftest import CLERK, HANDLER, SUPERVISOR, execution, record, waiting_in
+
+    env = stage_environment("test")
+    os.environ.update(env)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    wiring.reset()
+    figures: dict[str, float] = {}
+    config: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+    with mock_aws(config=config), Client(app, stage_name="test") as client:
+        route_lambda_invocations(app_handlers(env))
+        provision(env)
+        with WriteUnits() as meter:
+            receipt = post(client, "/v1/complaints", COMPLAINT).json_body
+        figures["intake"] = meter.units
+        case_id = receipt["id"]
+        steps = [
+            ("acceptance", "decide", {"decision": "accept"}, CLERK),
+            ("assignment", "assign", {"unit": "xuhui", "handler": "h-1"}, SUPERVISOR),
+            ("handling", "findings", {"text": "核实属实"}, HANDLER),
+            ("handling", "respond", {"message": "已退款", "outcome": "resolved"}, HANDLER),
+        ]
+        for step, action, body, headers in steps:
+            waiting_in(env, case_id, step)
+            version = record(client, case_id)["version"]
+            with WriteUnits() as meter:
+                response = post(client, f"/v1/staff/cases/{case_id}/{action}", {"version": version, **body}, **headers)
+            assert response.status_code == 200, response.body
+            figures[action] = meter.units
+        waiting_in(env, case_id, "feedback")
+        with WriteUnits() as meter:
+            code, access = receipt["tracking_code"], receipt["access_code"]
+            post(client, f"/v1/complaints/{code}/feedback", {"satisfied": True}, **{"X-Access-Code": access})
+        figures["feedback"] = meter.units
+        waiting_in(env, case_id, "appeal_window")
+        arn = execution(env, case_id)["executionArn"]
+        history = boto3.client("stepfunctions").get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        figures["transitions"] = sum(1 for e in history if e["type"].endswith("StateEntered"))
+    return figures
+
+
 def cold_import_ms(code: str, rounds: int) -> float:
     def run() -> None:
         subprocess.run(
@@ -146,6 +260,14 @@ def main() -> None:
     for name, ours, base in rows:
         print(f"{name:58} {ours:9.1f} {base:9.1f} {ours / base:7.2f}")
     print(f"(of which scrypt access-code hash: {intake['access_code_hash_ms']:.1f} ms per intake)")
+    lifecycle = bench_lifecycle()
+    transitions = lifecycle.pop("transitions")
+    print(
+        f"\nhappy path receipt → accept → assign → findings → respond → satisfied: {transitions:.0f} state transitions"
+    )
+    print("DynamoDB write units per action (computed from the requests by DynamoDB's sizing rules):")
+    for action, units in lifecycle.items():
+        print(f"  {action:10} {units:5.1f} WCU")
 
 
 if __name__ == "__main__":
