@@ -45,7 +45,7 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
-def _operation(op: Operation, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+def _operation(op: Operation, refs: dict[Any, dict[str, Any]], definitions: dict[str, Any]) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
         for name in re.findall(r"{(\w+)}", op.path)
@@ -61,10 +61,9 @@ def _operation(op: Operation, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]
         for h in op.headers
     ]
     if op.query is not None:
-        schema = op.query.model_json_schema()
+        properties = definitions[refs[op.query]["$ref"].rsplit("/", 1)[-1]]["properties"]
         parameters += [
-            {"name": name, "in": "query", "required": False, "schema": prop}
-            for name, prop in schema["properties"].items()
+            {"name": name, "in": "query", "required": False, "schema": prop} for name, prop in properties.items()
         ]
     ok_schema = refs[op.response] if op.response else {"type": "object"}
     responses: dict[str, Any] = {str(op.status): {"description": "success", "content": _json(ok_schema)}}
@@ -90,7 +89,7 @@ def _operation(op: Operation, refs: dict[Any, dict[str, Any]]) -> dict[str, Any]
 
 @functools.cache
 def openapi() -> dict[str, Any]:
-    inputs = {op.body for op in OPERATIONS if op.body}
+    inputs = {op.body for op in OPERATIONS if op.body} | {op.query for op in OPERATIONS if op.query}
     outputs = {op.response for op in OPERATIONS if op.response} | {schemas.ErrorOut}
     keyed: list[tuple[type[BaseModel], JsonSchemaMode]] = [
         (m, "validation") for m in sorted(inputs, key=lambda m: m.__name__)
@@ -98,9 +97,10 @@ def openapi() -> dict[str, Any]:
     keyed += [(m, "serialization") for m in sorted(outputs, key=lambda m: m.__name__)]
     mapping, definitions = models_json_schema(keyed, ref_template="#/components/schemas/{model}")
     refs = {model: schema for (model, _), schema in mapping.items()}
+    components = definitions.get("$defs", {})
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs)
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs, components)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -110,7 +110,7 @@ def openapi() -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": definitions.get("$defs", {}),
+            "schemas": components,
             "securitySchemes": {"staffToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
         },
     }
