@@ -243,3 +243,17 @@ def test_a_case_whose_execution_never_started_is_started_by_the_reconciliation(
     report = reconcile(wiring.services(), wiring.now(), grace=timedelta(0))
     assert report.started == 1
     eventually(lambda: task(stage_env, case_id).get("step") == "acceptance", "the execution to start")
+
+
+def test_a_retried_action_with_the_same_idempotency_key_applies_once(client: Client, stage_env: dict[str, str]) -> None:
+    case_id = submit(client)["id"]
+    waiting_in(stage_env, case_id, "acceptance")
+    body = {"decision": "accept", "version": record(client, case_id)["version"]}
+    first = post(client, f"/v1/staff/cases/{case_id}/decide", body, **{**CLERK, "Idempotency-Key": "desk-42"})
+    again = post(client, f"/v1/staff/cases/{case_id}/decide", body, **{**CLERK, "Idempotency-Key": "desk-42"})
+    assert first.status_code == again.status_code == 200
+    assert again.json_body == first.json_body
+    assert types(record(client, case_id)).count("accepted") == 1
+    # without the key, the retry is refused by the version check instead
+    plain = post(client, f"/v1/staff/cases/{case_id}/decide", body, **CLERK)
+    assert plain.status_code == 409 and plain.json_body["error"]["code"] == "version_conflict"
