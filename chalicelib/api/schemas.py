@@ -11,6 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from chalicelib.domain.case import Channel, Kind, Status
 from chalicelib.domain.deadlines import Basis
+from chalicelib.domain.lifecycle import MediationEnd, RejectReason
 
 CENT = Decimal("0.01")
 
@@ -209,25 +210,6 @@ class ErrorOut(Out):
 # ---- staff desk ---------------------------------------------------------------------------------
 
 Version = Annotated[int, Field(ge=1, description="the case version this action is based on (or an If-Match header)")]
-RejectReason = Literal[
-    "not_consumer_dispute",
-    "past_guarantee",
-    "already_mediated",
-    "handled_elsewhere",
-    "time_barred",
-    "no_harm_shown",
-    "disclosed_defect_or_misuse",
-    "respondent_unknown",
-    "unlawful",
-]
-MediationEnd = Literal[
-    "complainant_withdrew",
-    "party_refused",
-    "party_absent",
-    "went_to_court_or_arbitration",
-    "settled_privately",
-    "time_limit",
-]
 
 
 class ActionIn(Body):

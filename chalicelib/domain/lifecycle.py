@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.calendar import WorkingCalendar
@@ -22,29 +23,34 @@ from chalicelib.errors import Forbidden, InvalidInput, InvalidState
 
 CLERK, HANDLER, SUPERVISOR, ADMIN = "clerk", "handler", "supervisor", "admin"
 
-REJECT_REASONS = frozenset(
-    {
-        "not_consumer_dispute",
-        "past_guarantee",
-        "already_mediated",
-        "handled_elsewhere",
-        "time_barred",
-        "no_harm_shown",
-        "disclosed_defect_or_misuse",
-        "respondent_unknown",
-        "unlawful",
-    }
-)
-MEDIATION_END_REASONS = frozenset(
-    {
-        "complainant_withdrew",
-        "party_refused",
-        "party_absent",
-        "went_to_court_or_arbitration",
-        "settled_privately",
-        "time_limit",
-    }
-)
+
+class RejectReason(StrEnum):
+    """Why a complaint is not accepted (DOMAIN.md §2); outside the remit is a transfer instead."""
+
+    NOT_CONSUMER_DISPUTE = "not_consumer_dispute"
+    PAST_GUARANTEE = "past_guarantee"
+    ALREADY_MEDIATED = "already_mediated"
+    HANDLED_ELSEWHERE = "handled_elsewhere"
+    TIME_BARRED = "time_barred"
+    NO_HARM_SHOWN = "no_harm_shown"
+    DISCLOSED_DEFECT_OR_MISUSE = "disclosed_defect_or_misuse"
+    RESPONDENT_UNKNOWN = "respondent_unknown"
+    UNLAWFUL = "unlawful"
+
+
+class MediationEnd(StrEnum):
+    """Why mediation is terminated (终止调解)."""
+
+    COMPLAINANT_WITHDREW = "complainant_withdrew"
+    PARTY_REFUSED = "party_refused"
+    PARTY_ABSENT = "party_absent"
+    WENT_TO_COURT_OR_ARBITRATION = "went_to_court_or_arbitration"
+    SETTLED_PRIVATELY = "settled_privately"
+    TIME_LIMIT = "time_limit"
+
+
+REJECT_REASONS = frozenset(r.value for r in RejectReason)
+MEDIATION_END_REASONS = frozenset(r.value for r in MediationEnd)
 #: Workflow steps: where the case's execution waits for people. "done" ends the execution.
 STEPS = (
     "acceptance",
