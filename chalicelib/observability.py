@@ -43,6 +43,13 @@ def count_received(channel: str, kind: str) -> None:
         metric.add_dimension(name="kind", value=kind)
 
 
+def count_reconciliation(started: int, resumed: int, diverged: int) -> None:
+    """Alarm on `WorkflowDiverged` > 0: an open case whose execution is not running."""
+    for name, value in (("WorkflowStarted", started), ("WorkflowResumed", resumed), ("WorkflowDiverged", diverged)):
+        with single_metric(name=name, unit=MetricUnit.Count, value=value):
+            pass
+
+
 def observe(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """HTTP middleware: correlation id, one access log line, a trace segment."""
     context = event.context or {}

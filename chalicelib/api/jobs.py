@@ -10,7 +10,7 @@ from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
 from chalicelib import wiring
-from chalicelib.observability import logger
+from chalicelib.observability import count_reconciliation, logger
 from chalicelib.resources import WORKFLOW_FUNCTION
 from chalicelib.service.workflow import on_deadline, reconcile
 from chalicelib.settings import get_settings
@@ -33,4 +33,5 @@ def reconcile_workflows(event: CloudWatchEvent) -> dict[str, int]:
     grace = timedelta(seconds=get_settings().reconcile_grace_seconds)
     report = reconcile(wiring.services(), wiring.now(), grace)
     logger.info("reconciled", extra=asdict(report))
+    count_reconciliation(report.started, report.resumed, report.diverged)
     return asdict(report)

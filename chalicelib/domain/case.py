@@ -47,9 +47,6 @@ class Status(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-#: Statuses after which the case no longer moves (an appeal reopens a closed one explicitly).
-FINAL_STATUSES = frozenset({Status.REJECTED, Status.TRANSFERRED, Status.CLOSED, Status.WITHDRAWN})
-
 #: Timeline entries the complainant sees on the tracking page; the rest are internal.
 PUBLIC_EVENTS = frozenset(
     {
@@ -186,10 +183,6 @@ class Case:
     under_review: bool = False
     notified_reporter: bool = False
     version: int = 0
-
-    @property
-    def open(self) -> bool:
-        return self.status not in FINAL_STATUSES
 
 
 def party_from(data: dict[str, Any] | None) -> Party | None:
