@@ -59,7 +59,11 @@ class SnsNotifier(Notifier):
         self._client.publish(
             TopicArn=topic,
             Message=json.dumps(message, ensure_ascii=False),
-            MessageAttributes={"event": {"DataType": "String", "StringValue": event.type}},
+            # subscribers filter on these: leadership hears only what is escalated to it
+            MessageAttributes={
+                "event": {"DataType": "String", "StringValue": event.type},
+                "escalate_to": {"DataType": "String", "StringValue": str(event.data.get("escalate_to", "none"))},
+            },
         )
 
     def supervisors(self, case: Case, event: Event) -> None:

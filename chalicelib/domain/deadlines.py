@@ -37,6 +37,7 @@ class ClockRule:
     pausable: bool = False
     max_extension: int | None = None  # None: no limit; 0: never extended
     on_expiry: str = "escalate"
+    escalate_to: str = "supervisor"  # who is told and chases (督办) when it runs out
     real_name_only: bool = False
     source: str = ""
 

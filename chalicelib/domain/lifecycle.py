@@ -207,14 +207,14 @@ def deadline_passed(case: Case, step: str, ctx: Ctx) -> list[Event]:
             case.deadlines[deadline.clock] = deadline.stop(ctx.now)
         elif deadline.escalated_at is None:
             case.deadlines[deadline.clock] = replace(deadline, escalated_at=ctx.now)
-            events.append(_escalation(deadline, ctx, reminder=False))
+            events.append(_escalation(deadline, rule, ctx, reminder=False))
         elif (deadline.reminded_at or deadline.escalated_at) + ctx.reminder <= ctx.now + timedelta(seconds=1):
             case.deadlines[deadline.clock] = replace(deadline, reminded_at=ctx.now)
-            events.append(_escalation(deadline, ctx, reminder=True))
+            events.append(_escalation(deadline, rule, ctx, reminder=True))
     return events
 
 
-def _escalation(deadline: Deadline, ctx: Ctx, *, reminder: bool) -> Event:
+def _escalation(deadline: Deadline, rule: ClockRule | None, ctx: Ctx, *, reminder: bool) -> Event:
     return Event(
         "escalated",
         ctx.now,
@@ -222,7 +222,7 @@ def _escalation(deadline: Deadline, ctx: Ctx, *, reminder: bool) -> Event:
         {
             "clock": deadline.clock,
             "due_date": deadline.due_date.isoformat(),
-            "escalate_to": SUPERVISOR,
+            "escalate_to": rule.escalate_to if rule else SUPERVISOR,
             "reminder": reminder,  # 督办: a daily chase until the step is done
         },
     )

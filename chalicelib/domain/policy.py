@@ -1,5 +1,5 @@
 """Policy profiles: which clocks run for which kind of case, how long, how they count, which
-workflow steps they guard, whether they pause, and how far they may be extended.
+workflow steps they guard, whether they pause, how far they may be extended, and who is escalated to.
 
 A profile is data (`chalicelib/policies/<name>.json`), chosen per deployment (`POLICY_PROFILE`),
 with per-category overrides inside it — so a 12315 centre, a bank and an airline run the same code
@@ -35,6 +35,7 @@ def _rule(spec: dict[str, Any], severity: str | None) -> ClockRule:
         pausable=bool(spec.get("pausable", False)),
         max_extension=spec.get("max_extension"),
         on_expiry=spec.get("on_expiry", "escalate"),
+        escalate_to=spec.get("escalate_to", "supervisor"),
         real_name_only=bool(spec.get("real_name_only", False)),
         source=spec.get("source", ""),
     )

@@ -101,3 +101,14 @@ def test_every_profile_loads_and_adding_one_is_adding_data() -> None:
     assert {p.stem for p in PROFILE_DIR.glob("*.json")} >= {"samr", "enterprise", "airline"}
     for path in PROFILE_DIR.glob("*.json"):
         assert load_policy(path.stem).name == path.stem
+
+
+def test_who_is_escalated_to_is_part_of_the_profile() -> None:
+    from chalicelib.domain.lifecycle import deadline_passed
+
+    case, ctx = new_case("enterprise")
+    decide(case, ctx, {"decision": "accept", "severity": "major"})
+    assign(case, ctx, {"unit": "cs", "handler": "h-1"})
+    late = Ctx(case.deadlines["reply"].due_at + timedelta(minutes=5), SUPERVISOR, ctx.policy, CALENDAR)
+    events = deadline_passed(case, "handling", late)
+    assert {e.data["clock"]: e.data["escalate_to"] for e in events} == {"reply": "leadership"}
