@@ -247,10 +247,12 @@ def _not_paused(case: Case, action: str) -> None:
 
 
 def decide(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
-    """Acceptance (受理) of a complaint, or the filing decision (立案) on a report."""
-    _require_kind(case, {Kind.COMPLAINT, Kind.REPORT}, "decided on")
+    """Acceptance (受理) of a complaint, the filing decision (立案) on a report; an enquiry or
+    suggestion outside the remit is passed on (transfer)."""
     _require(case, {Status.RECEIVED}, "decided on again")
     decision = body["decision"]
+    if case.kind in (Kind.ENQUIRY, Kind.SUGGESTION) and decision != "transfer":
+        raise InvalidState(f"a {case.kind.value} is answered (respond) or passed on (transfer), not {decision}ed")
     data: dict[str, Any] = {}
     if body.get("note"):
         data["note"] = body["note"]

@@ -49,3 +49,13 @@ def test_an_appeal_reopens_only_a_case_in_its_appeal_window() -> None:
 def test_a_finished_case_cannot_be_withdrawn(final: Status) -> None:
     with pytest.raises(InvalidState):
         withdraw(case(final), CTX, {})
+
+
+def test_an_enquiry_is_answered_or_passed_on_but_never_accepted() -> None:
+    from chalicelib.domain.lifecycle import decide
+
+    enquiry = Case("e1", "9", "h", Kind.ENQUIRY, Channel.PHONE, Status.RECEIVED, NOW, "samr", "f", Party("赵", "+86"))
+    with pytest.raises(InvalidState):
+        decide(enquiry, CTX, {"decision": "accept"})
+    passed_on = decide(enquiry, CTX, {"decision": "transfer", "transfer_to": "区教育局"})
+    assert passed_on[0].type == "transferred" and step_of(enquiry) == "done"
