@@ -8,6 +8,8 @@ cryptography it loads, ~45 ms) is imported on the first staff request, not on ev
 from __future__ import annotations
 
 import functools
+import logging
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -21,6 +23,8 @@ from chalicelib.settings import get_settings
 CLERK, HANDLER, SUPERVISOR, ADMIN = "clerk", "handler", "supervisor", "admin"
 ROLES = frozenset({CLERK, HANDLER, SUPERVISOR, ADMIN})
 ANY_STAFF = ROLES
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,13 +43,19 @@ class TokenVerifier(Protocol):
 
 
 class SharedSecretVerifier:
+    """HS256 with a shared secret: the local stack and tests only (API.md fixes its short default)."""
+
     def __init__(self, secret: str) -> None:
         self._secret = secret
+        if len(secret.encode()) < 32:
+            log.warning("STAFF_JWT_SECRET is shorter than 32 bytes: acceptable on the local stack, never in AWS")
 
     def claims(self, token: str) -> dict[str, Any]:
         import jwt
 
-        return jwt.decode(token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        with warnings.catch_warnings():  # said once above, not on every request
+            warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
+            return jwt.decode(token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
 
 
 class CognitoVerifier:
