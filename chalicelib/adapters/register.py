@@ -21,6 +21,8 @@ The work queue and the reconciliation read sparse indexes ordered by `next_due_a
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -480,27 +482,18 @@ class DynamoCaseRepository(CaseRepository):
 
     def queue(self, wanted: QueueFilter, now: datetime, limit: int, cursor: dict[str, Any] | None) -> Page:
         """Cases by nearest deadline through the most selective index; the other filters narrow it."""
-        conditions = {
-            "handler_id": wanted.handler,
-            "unit": wanted.unit,
-            "status": wanted.status,
-        }
-        index, key = _CaseItem.by_queue, "OPEN"
-        for name, value in conditions.items():
-            if value:
-                index, key = (
-                    {"handler_id": _CaseItem.by_handler, "unit": _CaseItem.by_unit, "status": _CaseItem.by_status}[
-                        name
-                    ],
-                    value,
-                )
-                break
-        filters = [getattr(_CaseItem, n) == v for n, v in conditions.items() if v and v != key]
-        if index is not _CaseItem.by_status:
+        candidates = [
+            (_CaseItem.by_handler, "handler_id", wanted.handler),
+            (_CaseItem.by_unit, "unit", wanted.unit),
+            (_CaseItem.by_status, "status", wanted.status),
+        ]
+        index, used, key = next(
+            ((i, attr, value) for i, attr, value in candidates if value), (_CaseItem.by_queue, "queue", "OPEN")
+        )
+        filters = [getattr(_CaseItem, attr) == value for _, attr, value in candidates if value and attr != used]
+        if used not in ("queue", "status"):  # by status, finished cases are listed too (status=closed)
             filters.append(_CaseItem.queue == "OPEN")
-        filter_condition = None
-        for condition in filters:
-            filter_condition = condition if filter_condition is None else filter_condition & condition
+        filter_condition = functools.reduce(operator.and_, filters) if filters else None
         result = index.query(
             key,
             range_key_condition=_CaseItem.next_due_at < _utc(now) if wanted.overdue else None,
