@@ -18,7 +18,7 @@ OTHER_HANDLER = {"Authorization": f"Bearer {token('handler', sub='h-2', name='�
 ADMIN = {"Authorization": f"Bearer {token('admin', sub='adm-1', name='系统管理员')}"}
 
 
-def eventually(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+def eventually(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
     """Poll until `check()` is truthy (the execution runs in moto's threads); bounded."""
     deadline = time.monotonic() + timeout
     while True:
