@@ -295,8 +295,9 @@ def assign(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
 
 
 def findings(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
-    """Investigation findings (调查核实): facts checked, the respondent heard."""
-    _require(case, {Status.ASSIGNED, Status.INVESTIGATING, Status.MEDIATING}, "given findings")
+    """Investigation findings (调查核实), or a report's verification (核查) before the filing decision."""
+    if not (case.kind is Kind.REPORT and case.status is Status.RECEIVED):
+        _require(case, {Status.ASSIGNED, Status.INVESTIGATING, Status.MEDIATING}, "given findings")
     if case.status is Status.ASSIGNED:
         case.status = Status.INVESTIGATING
     clock_event(case, "findings", ctx)

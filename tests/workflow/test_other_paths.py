@@ -39,6 +39,7 @@ def test_a_real_name_report_filing_decision_extension_notice_and_result(
     )
     extended = act(client, case_id, "extension", {"step": "approve"})
     assert extended["deadlines"]["acceptance"]["extended"] == 15
+    act(client, case_id, "findings", {"text": "核查：现场发现处方药无处方销售记录"})  # verification (核查)
     act(client, case_id, "decide", {"decision": "accept", "note": "立案"}, CLERK)
     # the real-name reporter must be told within 5 working days of the decision
     told = waiting_in(stage_env, case_id, "notify_reporter")
@@ -56,6 +57,7 @@ def test_a_real_name_report_filing_decision_extension_notice_and_result(
         "received",
         "extended",
         "notified",
+        "findings",
         "accepted",
         "notified",
         "assigned",
