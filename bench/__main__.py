@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
 import json
 import logging
@@ -127,7 +128,11 @@ def bench_intake(rounds: int) -> dict[str, float]:
                     ("bare_idempotent_calls_ms", bare_idempotent_register),
                     rounds,
                 ),
-                "access_code_hash_ms": median_ms(lambda: hash_access_code("12345678"), rounds),
+                "access_code_hmac_ms": median_ms(lambda: hash_access_code("12345678", "1" * 12, b"k" * 32), rounds),
+                # what the hash cost before (scrypt, n=2^14): the baseline of the access-code change
+                "access_code_scrypt_ms": median_ms(
+                    lambda: hashlib.scrypt(b"12345678", salt=b"s" * 16, n=2**14, r=8, p=1), rounds
+                ),
             }
     server.stop()
     return figures

@@ -58,3 +58,13 @@ class MalformedRequest(DomainError):
 
 class PayloadTooLarge(DomainError):
     code = "payload_too_large"
+
+
+class Unavailable(DomainError):
+    """A service the request needs (DynamoDB, Step Functions) is out of reach: try again shortly."""
+
+    code = "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds

@@ -50,6 +50,14 @@ def count_reconciliation(started: int, resumed: int, diverged: int) -> None:
             pass
 
 
+def count_notices(results: dict[str, int]) -> None:
+    """`NoticesSent`, and `NoticesDeadLettered` for alarms: a notice nobody received."""
+    for name, key in (("NoticesSent", "sent"), ("NoticesDeadLettered", "dead")):
+        if results.get(key):
+            with single_metric(name=name, unit=MetricUnit.Count, value=results[key]):
+                pass
+
+
 def observe(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """HTTP middleware: correlation id, one access log line, a trace segment."""
     context = event.context or {}

@@ -22,6 +22,14 @@ class Index:
     name: str
     partition_key: Key
     sort_key: Key | None = None
+    projection: tuple[str, ...] | None = None  # None: every attribute; otherwise the keys and these
+
+    def projection_args(self) -> dict[str, Any]:
+        if self.projection is None:
+            return {"ProjectionType": "ALL"}
+        if not self.projection:
+            return {"ProjectionType": "KEYS_ONLY"}
+        return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(self.projection)}
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,7 @@ class Table:
     sort_key: Key | None = None
     ttl_attribute: str | None = None
     indexes: tuple[Index, ...] = field(default=())
+    stream: str | None = None  # StreamViewType of the table's stream, if its changes are consumed
 
     def create_table_args(self, table_name: str) -> dict[str, Any]:
         """Arguments of DynamoDB `CreateTable` for this table (on-demand billing)."""
@@ -50,10 +59,12 @@ class Table:
                 {
                     "IndexName": index.name,
                     "KeySchema": _key_schema(index.partition_key, index.sort_key),
-                    "Projection": {"ProjectionType": "ALL"},
+                    "Projection": index.projection_args(),
                 }
                 for index in self.indexes
             ]
+        if self.stream:
+            args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": self.stream}
         return args
 
 
@@ -64,8 +75,10 @@ def _key_schema(partition: Key, sort: Key | None) -> list[dict[str, str]]:
     return schema
 
 
-#: The register: cases (登记), their timelines, audit trails, workflow hand-offs, tracking-code claims,
-#: calendar years and attempt counters. The work queue reads the indexes, ordered by the nearest deadline.
+#: The register: cases (登记), their timelines, outgoing notices (the outbox), audit trails, workflow
+#: hand-offs, tracking-code claims, calendar years and attempt budgets. The work queue reads the
+#: indexes, ordered by the nearest deadline; the reconciliation reads `by_check` (hand-offs due),
+#: sharded so no partition runs hot. Its stream carries new outbox items to the notice sender.
 REGISTER = Table(
     logical_id="RegisterTable",
     env_var="REGISTER_TABLE",
@@ -77,7 +90,14 @@ REGISTER = Table(
         Index("by_status", Key("status"), Key("next_due_at")),
         Index("by_unit", Key("unit"), Key("next_due_at")),
         Index("by_handler", Key("handler_id"), Key("next_due_at")),
+        Index(
+            "by_check",
+            Key("check_shard"),
+            Key("check_at"),
+            projection=("task_token", "step", "since", "signal_pending_since"),
+        ),
     ),
+    stream="NEW_IMAGE",
 )
 
 #: Powertools idempotency records of intake requests (its default attribute names).
@@ -106,6 +126,18 @@ TOPICS = (SUPERVISION_TOPIC, NOTICES_TOPIC)
 
 
 @dataclass(frozen=True)
+class Queue:
+    logical_id: str
+    env_var: str  # holds the queue's URL
+    purpose: str
+
+
+#: Notices that could not be sent after every retry: staff see them (GET /v1/staff/outbox/dead-letters).
+DEAD_LETTER_QUEUE = Queue("NoticesDeadLetterQueue", "DEAD_LETTER_QUEUE_URL", "notices that could not be sent")
+QUEUES = (DEAD_LETTER_QUEUE,)
+
+
+@dataclass(frozen=True)
 class StateMachine:
     logical_id: str
     env_var: str
@@ -124,3 +156,5 @@ STATE_MACHINES = (CASE_WORKFLOW,)
 
 #: The Lambda function (the Chalice app's `workflow` handler) that the state machine's tasks invoke.
 WORKFLOW_FUNCTION = "workflow"
+#: The Lambda function that sends the outbox's notices, fed by the register table's stream.
+OUTBOX_FUNCTION = "send_notices"

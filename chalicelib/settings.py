@@ -1,58 +1,133 @@
-"""The one settings object: every environment variable the app reads is read here."""
+"""The one settings object: every environment variable the app reads is read here.
+
+Outside the `local` and `test` stages nothing has a default that could be unsafe: a missing secret,
+a missing ARN or a shared-secret token scheme stops the cold start with a message naming the setting.
+"""
 
 from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+#: Stages that run on this machine (moto): defaults are allowed there and only there.
+LOCAL_STAGES = frozenset({"local", "test"})
+#: Local defaults of the two secrets; API.md fixes the JWT one for the local stack.
+LOCAL_JWT_SECRET = "local-dev-secret"
+LOCAL_APP_SECRET = "local-app-secret-never-deployed"
+
+
+class ConfigurationError(RuntimeError):
+    """A deployed function is missing settings it cannot run safely without."""
 
 
 @dataclass(frozen=True)
 class Settings:
     """Deployment settings. Stage values come from `.chalice/config.json` (strings)."""
 
+    stage: str
     register_table: str
     idempotency_table: str
     policy_profile: str
     staff_auth: str  # "hs256" (local stack, tests) or "cognito"
     staff_jwt_secret: str
+    app_secret: bytes  # keys access-code hashes, signs cursors, encrypts stored replies; never in the table
     cognito_region: str
     cognito_user_pool_id: str
     cognito_app_client_id: str
     max_body_bytes: int
-    tracking_max_failures: int
-    tracking_lockout_seconds: int
+    tracking_code_budget: int  # failed access codes per tracking code per window
+    tracking_code_window_seconds: int
+    tracking_client_budget: int  # failed access codes per client (source IP) per window
+    tracking_client_window_seconds: int
     idempotency_ttl_seconds: int
     calendar_cache_seconds: int
     case_workflow_arn: str
     supervision_topic_arn: str
     notices_topic_arn: str
+    dead_letter_queue_url: str
     reminder_seconds: int | None  # overrides the profile's reminder interval (local stack, tests)
     reconcile_grace_seconds: int
+    task_retry_seconds: int  # how long the workflow waits before trying a failed Lambda task again
+    aws_connect_timeout: float
+    aws_read_timeout: float
+    aws_max_attempts: int
+    max_backdate_days: int  # how far in the past a clerk may date a receipt
+
+    @property
+    def local(self) -> bool:
+        return self.stage in LOCAL_STAGES
 
     @classmethod
-    def from_env(cls) -> Settings:
-        env = os.environ
-        return cls(
-            register_table=env.get("REGISTER_TABLE", "complaints-register-local"),
-            idempotency_table=env.get("IDEMPOTENCY_TABLE", "complaints-idempotency-local"),
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        stage = env.get("APP_STAGE", "")
+        local = stage in LOCAL_STAGES
+        missing: list[str] = []
+
+        def required(name: str, local_default: str = "") -> str:
+            value = env.get(name, "")
+            if value:
+                return value
+            if local and (local_default or name not in _REQUIRED_LOCALLY):
+                return local_default
+            missing.append(name)
+            return ""
+
+        staff_auth = required("STAFF_AUTH", "hs256")
+        settings = cls(
+            stage=stage,
+            register_table=required("REGISTER_TABLE"),
+            idempotency_table=required("IDEMPOTENCY_TABLE"),
             policy_profile=env.get("POLICY_PROFILE", "samr"),
-            staff_auth=env.get("STAFF_AUTH", "hs256"),
-            staff_jwt_secret=env.get("STAFF_JWT_SECRET", "local-dev-secret"),
-            cognito_region=env.get("COGNITO_REGION", ""),
-            cognito_user_pool_id=env.get("COGNITO_USER_POOL_ID", ""),
-            cognito_app_client_id=env.get("COGNITO_APP_CLIENT_ID", ""),
+            staff_auth=staff_auth,
+            staff_jwt_secret=required("STAFF_JWT_SECRET", LOCAL_JWT_SECRET) if staff_auth == "hs256" else "",
+            app_secret=required("APP_SECRET", LOCAL_APP_SECRET).encode(),
+            cognito_region=required("COGNITO_REGION") if staff_auth == "cognito" else "",
+            cognito_user_pool_id=required("COGNITO_USER_POOL_ID") if staff_auth == "cognito" else "",
+            cognito_app_client_id=required("COGNITO_APP_CLIENT_ID") if staff_auth == "cognito" else "",
             max_body_bytes=int(env.get("MAX_BODY_BYTES", "65536")),
-            tracking_max_failures=int(env.get("TRACKING_MAX_FAILURES", "5")),
-            tracking_lockout_seconds=int(env.get("TRACKING_LOCKOUT_SECONDS", "900")),
+            tracking_code_budget=int(env.get("TRACKING_CODE_BUDGET", "30")),
+            tracking_code_window_seconds=int(env.get("TRACKING_CODE_WINDOW_SECONDS", "86400")),
+            tracking_client_budget=int(env.get("TRACKING_CLIENT_BUDGET", "20")),
+            tracking_client_window_seconds=int(env.get("TRACKING_CLIENT_WINDOW_SECONDS", "900")),
             idempotency_ttl_seconds=int(env.get("IDEMPOTENCY_TTL_SECONDS", "3600")),
             calendar_cache_seconds=int(env.get("CALENDAR_CACHE_SECONDS", "60")),
-            case_workflow_arn=env.get("CASE_WORKFLOW_ARN", ""),
-            supervision_topic_arn=env.get("SUPERVISION_TOPIC_ARN", ""),
-            notices_topic_arn=env.get("NOTICES_TOPIC_ARN", ""),
+            case_workflow_arn=required("CASE_WORKFLOW_ARN"),
+            supervision_topic_arn=required("SUPERVISION_TOPIC_ARN"),
+            notices_topic_arn=required("NOTICES_TOPIC_ARN"),
+            dead_letter_queue_url=required("DEAD_LETTER_QUEUE_URL"),
             reminder_seconds=int(env["REMINDER_SECONDS"]) if env.get("REMINDER_SECONDS") else None,
             reconcile_grace_seconds=int(env.get("RECONCILE_GRACE_SECONDS", "120")),
+            task_retry_seconds=int(env.get("TASK_RETRY_SECONDS", "60")),
+            aws_connect_timeout=float(env.get("AWS_CONNECT_TIMEOUT_SECONDS", "1")),
+            aws_read_timeout=float(env.get("AWS_READ_TIMEOUT_SECONDS", "3")),
+            aws_max_attempts=int(env.get("AWS_MAX_ATTEMPTS", "3")),
+            max_backdate_days=int(env.get("MAX_BACKDATE_DAYS", "90")),
         )
+        if staff_auth not in ("hs256", "cognito") or (staff_auth == "hs256" and not local):
+            missing.append("STAFF_AUTH (cognito outside the local and test stages)")
+        if not stage:
+            missing.append("APP_STAGE")
+        if missing:
+            raise ConfigurationError(
+                f"stage {stage or '(unset)'} cannot start: set {', '.join(missing)} "
+                "(see .chalice/config.json; secrets come from the deployment, never from the repository)"
+            )
+        return settings
+
+
+#: Settings that even the local stages must name (the table and resource names of the stage).
+_REQUIRED_LOCALLY = frozenset(
+    {
+        "REGISTER_TABLE",
+        "IDEMPOTENCY_TABLE",
+        "CASE_WORKFLOW_ARN",
+        "SUPERVISION_TOPIC_ARN",
+        "NOTICES_TOPIC_ARN",
+        "DEAD_LETTER_QUEUE_URL",
+    }
+)
 
 
 @functools.cache

@@ -9,12 +9,20 @@ from __future__ import annotations
 import functools
 from datetime import datetime, timedelta
 
-from chalicelib.adapters import idempotency, register
-from chalicelib.adapters.workflow import SnsNotifier, StepFunctionsWorkflow
+from chalicelib.adapters import aws, idempotency, register
+from chalicelib.adapters.notices import SnsNoticeSender, SqsDeadLetters
+from chalicelib.adapters.register.attempts import DynamoAttemptBudget
+from chalicelib.adapters.register.calendar import DynamoCalendarStore
+from chalicelib.adapters.register.cases import DynamoCaseRepository
+from chalicelib.adapters.register.outbox import DynamoOutbox
+from chalicelib.adapters.workflow import StepFunctionsWorkflow
 from chalicelib.api import auth
 from chalicelib.domain.deadlines import CHINA
+from chalicelib.domain.notices import Audience
 from chalicelib.domain.policy import Policy, load_policy
 from chalicelib.service.calendar import CalendarService
+from chalicelib.service.outbox import Postbox
+from chalicelib.service.tracking import Budgets
 from chalicelib.service.workflow import Services
 from chalicelib.settings import get_settings
 
@@ -26,27 +34,33 @@ def now() -> datetime:
 
 @functools.cache
 def _bound() -> None:
-    register.bind(get_settings().register_table)
+    settings = get_settings()
+    register.bind(settings.register_table, aws.pynamodb_settings(settings))
 
 
 @functools.cache
-def cases() -> register.DynamoCaseRepository:
+def cases() -> DynamoCaseRepository:
     _bound()
-    return register.DynamoCaseRepository()
+    return DynamoCaseRepository(aws.pynamodb_settings(get_settings()))
 
 
 @functools.cache
 def calendar() -> CalendarService:
     _bound()
-    return CalendarService(register.DynamoCalendarStore(), get_settings().calendar_cache_seconds)
+    return CalendarService(DynamoCalendarStore(), get_settings().calendar_cache_seconds)
 
 
 @functools.cache
-def attempts() -> register.DynamoAttemptLimiter:
+def budgets() -> Budgets:
     _bound()
     settings = get_settings()
-    return register.DynamoAttemptLimiter(
-        settings.tracking_max_failures, timedelta(seconds=settings.tracking_lockout_seconds)
+    return Budgets(
+        per_client=DynamoAttemptBudget(
+            "client", settings.tracking_client_budget, timedelta(seconds=settings.tracking_client_window_seconds)
+        ),
+        per_code=DynamoAttemptBudget(
+            "code", settings.tracking_code_budget, timedelta(seconds=settings.tracking_code_window_seconds)
+        ),
     )
 
 
@@ -63,11 +77,22 @@ def services() -> Services:
     return Services(
         cases=cases(),
         workflow=StepFunctionsWorkflow(settings.case_workflow_arn),
-        notifier=SnsNotifier(settings.supervision_topic_arn, settings.notices_topic_arn),
         policy=rules,
         calendar=calendar(),
         reminder=reminder,
+        grace=timedelta(seconds=settings.reconcile_grace_seconds),
+        task_retry=timedelta(seconds=settings.task_retry_seconds),
+        secret=settings.app_secret,
+        max_backdate=timedelta(days=settings.max_backdate_days),
     )
+
+
+@functools.cache
+def postbox() -> Postbox:
+    _bound()
+    settings = get_settings()
+    topics = {Audience.SUPERVISION: settings.supervision_topic_arn, Audience.COMPLAINANT: settings.notices_topic_arn}
+    return Postbox(DynamoOutbox(), SnsNoticeSender(topics), SqsDeadLetters(settings.dead_letter_queue_url))
 
 
 def reset() -> None:
@@ -76,12 +101,14 @@ def reset() -> None:
         _bound,
         cases,
         calendar,
-        attempts,
+        budgets,
         policy,
         services,
+        postbox,
         get_settings,
+        aws.client,
         auth.verifier,
         idempotency.registrar,
-        idempotency._config,
+        idempotency.config,
     ):
         cached.cache_clear()

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import boto3
 
-from chalicelib.resources import STATE_MACHINES, TABLES, TOPICS
+from chalicelib.resources import QUEUES, STATE_MACHINES, TABLES, TOPICS
 from local.stage import PROJECT_DIR
 
 #: moto does not check roles; in AWS the deployment creates the state machine's role.
@@ -39,6 +39,9 @@ def provision(env: Mapping[str, str], endpoint_url: str | None = None) -> list[s
     sns = boto3.client("sns", endpoint_url=endpoint_url)
     for topic in TOPICS:
         created.append(sns.create_topic(Name=env[topic.env_var].rsplit(":", 1)[-1])["TopicArn"])
+    sqs = boto3.client("sqs", endpoint_url=endpoint_url)
+    for queue in QUEUES:
+        created.append(sqs.create_queue(QueueName=env[queue.env_var].rsplit("/", 1)[-1])["QueueUrl"])
     stepfunctions = boto3.client("stepfunctions", endpoint_url=endpoint_url)
     for machine in STATE_MACHINES:
         arn = env[machine.env_var]

@@ -1,10 +1,20 @@
-"""Idempotent intake with powertools: a retried submission (same `Idempotency-Key`, same body)
-returns the first answer and registers nothing new; the same key with another body is refused.
+"""Idempotent requests with powertools: a retried submission or action (same `Idempotency-Key`, same
+body) returns the first answer and changes nothing; the same key with another body is refused.
+
+The stored answer holds the access code shown once at intake, so it is kept sealed: AES-GCM under a
+key derived from the app's secret, which the deployment holds and the table does not. A replay gets
+the same code back; anyone reading the table gets nothing usable. (Issuing a new code on replay
+would make a read path write to the case, and leave the code the first attempt showed unusable.)
 """
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import hmac
+import json
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -17,11 +27,30 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
+from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from chalicelib.adapters import aws
 from chalicelib.errors import Conflict, InvalidInput
 from chalicelib.settings import get_settings
 
 Work = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class SealedReply(BaseIdempotencySerializer):
+    """Stores the answer encrypted and authenticated (a tampered record fails to open)."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._aead = AESGCM(hmac.new(secret, b"idempotency-reply", hashlib.sha256).digest())
+
+    def to_dict(self, data: Any) -> dict[str, Any]:
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, json.dumps(data, ensure_ascii=False).encode(), None)
+        return {"sealed": base64.b64encode(nonce + sealed).decode()}
+
+    def from_dict(self, data: dict[str, Any]) -> Any:
+        raw = base64.b64decode(data["sealed"])
+        return json.loads(self._aead.decrypt(raw[:12], raw[12:], None))
 
 
 def _run(request: dict[str, Any], work: Work) -> dict[str, Any]:
@@ -29,7 +58,7 @@ def _run(request: dict[str, Any], work: Work) -> dict[str, Any]:
 
 
 @functools.cache
-def _config() -> IdempotencyConfig:
+def config() -> IdempotencyConfig:
     return IdempotencyConfig(
         event_key_jmespath="[scope, key]",
         payload_validation_jmespath="body",
@@ -40,8 +69,14 @@ def _config() -> IdempotencyConfig:
 
 @functools.cache
 def registrar() -> Callable[..., dict[str, Any]]:
-    store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
-    return idempotent_function(data_keyword_argument="request", persistence_store=store, config=_config())(_run)
+    settings = get_settings()
+    store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws.client("dynamodb"))
+    return idempotent_function(
+        data_keyword_argument="request",
+        persistence_store=store,
+        config=config(),
+        output_serializer=SealedReply(settings.app_secret),
+    )(_run)
 
 
 def once(scope: str, key: str | None, body: dict[str, Any], work: Work, lambda_context: Any) -> dict[str, Any]:
@@ -51,7 +86,7 @@ def once(scope: str, key: str | None, body: dict[str, Any], work: Work, lambda_c
     """
     if key is None:
         return work(body)
-    _config().register_lambda_context(lambda_context)
+    config().register_lambda_context(lambda_context)
     if len(key) > 255:
         raise InvalidInput("the Idempotency-Key is too long", fields={"Idempotency-Key": "at most 255 characters"})
     try:

@@ -17,11 +17,10 @@ if TYPE_CHECKING:
     import jwt
 
 from chalicelib.domain.case import Actor
+from chalicelib.domain.roles import ROLES
 from chalicelib.errors import Forbidden, Unauthenticated
 from chalicelib.settings import get_settings
 
-CLERK, HANDLER, SUPERVISOR, ADMIN = "clerk", "handler", "supervisor", "admin"
-ROLES = frozenset({CLERK, HANDLER, SUPERVISOR, ADMIN})
 ANY_STAFF = ROLES
 
 log = logging.getLogger(__name__)

@@ -28,6 +28,7 @@ _ERROR_TEXT = {
     415: "body is not JSON",
     422: "invalid fields",
     429: "too many attempts; see Retry-After",
+    503: "AWS briefly unavailable; nothing was lost, retry after Retry-After",
 }
 
 
@@ -69,8 +70,8 @@ def _operation(op: Operation, refs: dict[Any, dict[str, Any]], definitions: dict
     responses: dict[str, Any] = {str(op.status): {"description": "success", "content": _json(ok_schema)}}
     for status in op.errors:
         responses[str(status)] = {"description": _ERROR_TEXT[status], "content": _json(refs[schemas.ErrorOut])}
-    if 429 in op.errors:
-        responses["429"]["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
+    for status in {429, 503} & set(op.errors):
+        responses[str(status)]["headers"] = {"Retry-After": {"schema": {"type": "string"}}}
     doc: dict[str, Any] = {
         "operationId": f"{op.method.lower()}_{re.sub(r'[^a-z0-9]+', '_', op.path.lower()).strip('_') or 'index'}",
         "summary": op.summary,

@@ -6,6 +6,8 @@ the operation for the OpenAPI description — so the contract is written once.
 from __future__ import annotations
 
 import functools
+import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -15,8 +17,14 @@ from chalice.app import Request
 from pydantic import BaseModel, ValidationError
 
 from chalicelib import errors
+from chalicelib.adapters.aws import is_outage
 from chalicelib.api.auth import Principal, authenticate
 from chalicelib.settings import get_settings
+
+log = logging.getLogger(__name__)
+#: What a client is told to wait after an outage: long enough for a throttle or a failover to pass.
+OUTAGE_RETRY_AFTER = 5
+JSON = "application/json; charset=utf-8"
 
 STATUS: dict[type[errors.DomainError], int] = {
     errors.MalformedRequest: 400,
@@ -29,6 +37,7 @@ STATUS: dict[type[errors.DomainError], int] = {
     errors.PayloadTooLarge: 413,
     errors.InvalidInput: 422,
     errors.Throttled: 429,
+    errors.Unavailable: 503,
 }
 
 #: Chalice answers some requests itself (unknown method, content type); those get our shape too.
@@ -84,6 +93,12 @@ class Call:
         return value if value else None
 
     @property
+    def client(self) -> str:
+        """The caller's address as API Gateway saw it (never a header the caller could forge)."""
+        identity = (self.request.context or {}).get("identity") or {}
+        return str(identity.get("sourceIp") or "unknown")
+
+    @property
     def staff(self) -> Principal:
         assert self.principal is not None, "route declared without roles"
         return self.principal
@@ -96,12 +111,26 @@ def error_body(code: str, message: str, fields: Mapping[str, str] | None = None)
     return {"error": detail}
 
 
+def json_response(body: Any, status: int, headers: Mapping[str, str] | None = None) -> Response:
+    """JSON as UTF-8 (Chinese stays readable, not \\uXXXX)."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(body=text, status_code=status, headers={"Content-Type": JSON, **(headers or {})})
+
+
 def error_response(error: errors.DomainError) -> Response:
     status = next((s for cls, s in STATUS.items() if isinstance(error, cls)), 400)
-    headers: dict[str, str | list[str]] = {"Content-Type": "application/json"}
-    if isinstance(error, errors.Throttled):
+    headers: dict[str, str] = {}
+    if isinstance(error, (errors.Throttled, errors.Unavailable)):
         headers["Retry-After"] = str(error.retry_after_seconds)
-    return Response(body=error_body(error.code, error.message, error.fields), status_code=status, headers=headers)
+    return json_response(error_body(error.code, error.message, error.fields), status, headers)
+
+
+def _outage(error: Exception) -> errors.Unavailable:
+    log.error("aws_unavailable", extra={"error": type(error).__name__}, exc_info=True)
+    return errors.Unavailable(
+        "the service is briefly unavailable; nothing was lost, try again shortly",
+        retry_after_seconds=OUTAGE_RETRY_AFTER,
+    )
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -156,7 +185,7 @@ def operation(
     query: type[BaseModel] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare an endpoint. `roles=None` makes it public; any set requires a staff token with one of them."""
-    implied = set(errors_)
+    implied = set(errors_) | {503}  # any request may meet an outage of AWS
     if body is not None:
         implied |= {400, 413, 415, 422}
     if roles is not None:
@@ -169,28 +198,34 @@ def operation(
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def view(**path_params: str) -> Response:
-            request = bp.current_request
-            call = Call(request)
+            call = Call(bp.current_request)
             try:
-                if roles is not None:
-                    call.principal = authenticate(request.headers.get("authorization"), roles)
-                if body is not None:
-                    call.body = parse_body(body, request.raw_body)
-                if query is not None:
-                    call.query = parse_query(query, request.query_params or {})
-                result = fn(call, **path_params)
+                result = _handle(call, op, fn, path_params)
             except errors.DomainError as error:
                 return error_response(error)
-            return Response(
-                body=result.model_dump(mode="json") if isinstance(result, BaseModel) else result,
-                status_code=status,
-                headers={"Content-Type": "application/json", **call.response_headers},
-            )
+            except Exception as error:
+                if not is_outage(error):
+                    raise  # a bug: Chalice answers 500 and the log has the trace
+                return error_response(_outage(error))
+            payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
+            return json_response(payload, status, call.response_headers)
 
         bp.route(path, methods=[method])(view)
         return fn
 
     return decorate
+
+
+def _handle(call: Call, op: Operation, fn: Callable[..., Any], path_params: dict[str, str]) -> Any:
+    """Credentials, body and query checked in that order, then the route's own function."""
+    request = call.request
+    if op.roles is not None:
+        call.principal = authenticate(request.headers.get("authorization"), op.roles)
+    if op.body is not None:
+        call.body = parse_body(op.body, request.raw_body)
+    if op.query is not None:
+        call.query = parse_query(op.query, request.query_params or {})
+    return fn(call, **path_params)
 
 
 def error_shape(event: Request, get_response: Callable[[Request], Response]) -> Response:
@@ -200,9 +235,12 @@ def error_shape(event: Request, get_response: Callable[[Request], Response]) -> 
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
         code = _CHALICE_CODES.get(response.status_code, "error")
         message = "the server could not handle this request" if response.status_code >= 500 else str(body["Message"])
-        response.body = error_body(code, message)
-        response.headers["Content-Type"] = "application/json"
-    elif response.status_code >= 400 and isinstance(body, str) and response.status_code >= 500:
-        response.body = error_body("internal_error", "the server could not handle this request")
-        response.headers["Content-Type"] = "application/json"
+        return json_response(error_body(code, message), response.status_code, _without_type(response.headers))
+    if response.status_code >= 500 and isinstance(body, str) and not body.startswith('{"error"'):
+        body = error_body("internal_error", "the server could not handle this request")
+        return json_response(body, response.status_code, _without_type(response.headers))
     return response
+
+
+def _without_type(headers: Mapping[str, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in headers.items() if k.lower() != "content-type"}

@@ -1,19 +1,20 @@
-"""Entry points that are not HTTP: the state machine's task and the scheduled reconciliation."""
+"""Entry points that are not HTTP: the state machine's task, the notice sender fed by the register's
+stream, and the scheduled reconciliation."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import timedelta
 from typing import Any
 
 from chalice import Blueprint, Rate
 from chalice.app import CloudWatchEvent
 
 from chalicelib import wiring
-from chalicelib.observability import count_reconciliation, logger
-from chalicelib.resources import WORKFLOW_FUNCTION
+from chalicelib.adapters.register.outbox import send_key
+from chalicelib.observability import count_notices, count_reconciliation, logger
+from chalicelib.resources import OUTBOX_FUNCTION, WORKFLOW_FUNCTION
+from chalicelib.service import outbox
 from chalicelib.service.workflow import on_deadline, reconcile
-from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
 
@@ -23,15 +24,32 @@ def workflow(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The state machine's `DeadlinePassed` task: returns where the execution waits next."""
     if event.get("action") != "deadline_passed":
         raise ValueError(f"unknown workflow action {event.get('action')!r}")
-    logger.append_keys(case_id=event["case_id"], step=event["step"])
-    return on_deadline(event["case_id"], event["step"], wiring.services(), wiring.now())
+    with logger.append_context_keys(case_id=event["case_id"], step=event["step"]):
+        return on_deadline(event["case_id"], event["step"], wiring.services(), wiring.now())
+
+
+@bp.lambda_function(name=OUTBOX_FUNCTION)
+def send_notices(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """New outbox items from the register table's stream. A failed send raises, so the stream
+    delivers the batch again (with backoff); notices already sent are skipped by their send key."""
+    results: dict[str, int] = {}
+    for record in event.get("Records", []):
+        keys = record.get("dynamodb", {}).get("Keys", {})
+        pk, sk = keys.get("pk", {}).get("S", ""), keys.get("sk", {}).get("S", "")
+        if record.get("eventName") != "INSERT" or not sk.startswith("OUTBOX#"):
+            continue
+        key = send_key(pk, sk)
+        with logger.append_context_keys(send_key=key):
+            result = outbox.send(key, wiring.postbox(), wiring.now())
+        results[result] = results.get(result, 0) + 1
+    count_notices(results)
+    return results
 
 
 @bp.schedule(Rate(5, unit=Rate.MINUTES), name="reconcile")
 def reconcile_workflows(event: CloudWatchEvent) -> dict[str, int]:
-    """Every open case against its execution: start missing ones, resume lost hand-offs, report the rest."""
-    grace = timedelta(seconds=get_settings().reconcile_grace_seconds)
-    report = reconcile(wiring.services(), wiring.now(), grace)
+    """The cases due a look against their executions: start, resume or restart them, report the rest."""
+    report = reconcile(wiring.services(), wiring.now())
     logger.info("reconciled", extra=asdict(report))
-    count_reconciliation(report.started, report.resumed, report.diverged)
+    count_reconciliation(report.started, report.resumed + report.restarted, report.diverged)
     return asdict(report)

@@ -73,9 +73,10 @@ def track(call: Call, tracking_code: str) -> schemas.PublicCaseOut:
     case = tracking.open_case(
         tracking_code,
         call.header("X-Access-Code"),
+        client=call.client,
         now=wiring.now(),
-        repository=wiring.cases(),
-        limiter=wiring.attempts(),
+        services=wiring.services(),
+        budgets=wiring.budgets(),
     )
     return _public_view(case)
 
@@ -86,9 +87,10 @@ def _act(call: Call, tracking_code: str, action: str) -> schemas.PublicCaseOut:
         call.header("X-Access-Code"),
         action,
         call.body.model_dump(exclude_none=True),
+        client=call.client,
         now=wiring.now(),
         services=wiring.services(),
-        limiter=wiring.attempts(),
+        budgets=wiring.budgets(),
     )
     return _public_view(case)
 

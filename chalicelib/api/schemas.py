@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -11,7 +12,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from chalicelib.domain.case import Channel, Kind, Status
 from chalicelib.domain.deadlines import Basis
-from chalicelib.domain.lifecycle import MediationEnd, RejectReason
+from chalicelib.domain.lifecycle.reasons import MediationEnd, RejectReason
 
 CENT = Decimal("0.01")
 
@@ -27,13 +28,29 @@ def _phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-Text100 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text300 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Text1000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-Text2000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-Text5000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+#: Characters that take up no visible space though they are not whitespace or format characters.
+_BLANK = frozenset("\u2800\u3164\u115f\u1160\uffa0")
+_INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
+
+
+def _clean_text(value: str) -> str:
+    """Control characters other than newline and tab are dropped; text made only of invisible
+    characters (zero-width spaces, blank fillers) is not text."""
+    text = "".join(ch for ch in value.replace("\r\n", "\n") if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    text = text.strip()
+    if not any(unicodedata.category(ch) not in _INVISIBLE and ch not in _BLANK for ch in text):
+        raise ValueError("must contain visible text")
+    return text
+
+
+_CLEAN = AfterValidator(_clean_text)
+Text100 = Annotated[str, StringConstraints(max_length=100), _CLEAN]
+Text200 = Annotated[str, StringConstraints(max_length=200), _CLEAN]
+Text300 = Annotated[str, StringConstraints(max_length=300), _CLEAN]
+Text500 = Annotated[str, StringConstraints(max_length=500), _CLEAN]
+Text1000 = Annotated[str, StringConstraints(max_length=1000), _CLEAN]
+Text2000 = Annotated[str, StringConstraints(max_length=2000), _CLEAN]
+Text5000 = Annotated[str, StringConstraints(max_length=5000), _CLEAN]
 Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Money = Annotated[
@@ -259,7 +276,9 @@ class MediationIn(ActionIn):
 
 class ExtensionIn(ActionIn):
     step: Literal["request", "approve", "refuse"]
-    clock: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")] | None = None
+    clock: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")] = Field(
+        description="the clock to extend; on approve or refuse, the one the request was for"
+    )
     working_days: Annotated[int, Field(ge=1, le=60)] | None = Field(
         None, description="how much longer, in the clock's own unit (working days, days or hours)"
     )
@@ -341,6 +360,7 @@ class StaffCaseOut(Out):
     suspected_violation: str | None
     occurred_at: str | None
     place: str | None
+    text_redacted: bool = Field(description="true when the free text is the copy with identity removed")
     product: dict[str, Any] | None
     amount: Decimal | None
     evidence: list[str]
@@ -401,3 +421,15 @@ class RespondentNoticeOut(Out):
     product: str | None
     amount: str | None
     text: str
+
+
+class DeadLetterOut(Out):
+    send_key: str
+    audience: str
+    message: dict[str, Any]
+    attempts: int
+    error: str
+
+
+class DeadLettersOut(Out):
+    items: list[DeadLetterOut]

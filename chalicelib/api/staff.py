@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 from collections.abc import Callable
 from typing import Any
@@ -14,13 +16,16 @@ from pydantic import BaseModel
 from chalicelib import wiring
 from chalicelib.adapters.idempotency import once
 from chalicelib.api import schemas, views
-from chalicelib.api.auth import ADMIN, ANY_STAFF, CLERK, SUPERVISOR, Principal
+from chalicelib.api.auth import ANY_STAFF, Principal
 from chalicelib.api.http import Call, HeaderParam, operation
 from chalicelib.api.public import IDEMPOTENCY_KEY, register_json
-from chalicelib.domain.lifecycle import STAFF_ACTIONS
-from chalicelib.errors import InvalidInput
+from chalicelib.domain.lifecycle.actions import STAFF_ACTIONS
+from chalicelib.domain.lifecycle.authorization import ACTION_ROLES
+from chalicelib.domain.roles import ADMIN, CLERK, HANDLER, SUPERVISOR
+from chalicelib.errors import InvalidInput, MalformedRequest
 from chalicelib.service import desk
 from chalicelib.service.ports import QueueFilter
+from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
 TAG = "Staff"
@@ -106,15 +111,32 @@ def _staff(principal: Principal) -> desk.Staff:
     return desk.Staff(principal.actor, principal.roles)
 
 
+def _cursor_signature(payload: bytes) -> str:
+    key = hmac.new(get_settings().app_secret, b"queue-cursor", hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(hmac.new(key, payload, hashlib.sha256).digest()[:16]).decode().rstrip("=")
+
+
+def _encode_cursor(value: dict[str, Any] | None) -> str | None:
+    """A page's position, signed: a cursor this service did not give out is refused, never queried."""
+    if not value:
+        return None
+    payload = base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode()
+    return f"{payload}.{_cursor_signature(payload.encode())}"
+
+
 def _cursor(raw: str | None) -> dict[str, Any] | None:
     if not raw:
         return None
+    payload, _, signature = raw.partition(".")
+    invalid = MalformedRequest("the cursor is not one this service gave out", code="invalid_cursor")
+    if not hmac.compare_digest(signature.encode(), _cursor_signature(payload.encode()).encode()):
+        raise invalid
     try:
-        value = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        value = json.loads(base64.urlsafe_b64decode(payload.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidInput("the cursor is not one this service gave out", fields={"cursor": "invalid"}) from None
+        raise invalid from None
     if not isinstance(value, dict):
-        raise InvalidInput("the cursor is not one this service gave out", fields={"cursor": "invalid"})
+        raise invalid
     return value
 
 
@@ -127,6 +149,7 @@ def _cursor(raw: str | None) -> dict[str, Any] | None:
     response=schemas.QueueOut,
     roles=ANY_STAFF,
     query=schemas.QueueQuery,
+    errors_=(400,),
 )
 def work_queue(call: Call) -> schemas.QueueOut:
     query: schemas.QueueQuery = call.query
@@ -138,8 +161,7 @@ def work_queue(call: Call) -> schemas.QueueOut:
     )
     now = wiring.now()
     page = desk.queue(wanted, wiring.services(), now, query.limit, _cursor(query.cursor))
-    cursor = base64.urlsafe_b64encode(json.dumps(page.cursor).encode()).decode() if page.cursor else None
-    return schemas.QueueOut(items=[views.summary(c, now) for c in page.cases], next_cursor=cursor)
+    return schemas.QueueOut(items=[views.summary(c, now) for c in page.cases], next_cursor=_encode_cursor(page.cursor))
 
 
 @operation(
@@ -164,7 +186,7 @@ def case_record(call: Call, case_id: str) -> schemas.StaffCaseOut:
     summary="What is sent to the business: the dispute without the complainant's identity",
     tag=CASE_TAG,
     response=schemas.RespondentNoticeOut,
-    roles=frozenset({CLERK, "handler", SUPERVISOR}),
+    roles=frozenset({CLERK, HANDLER, SUPERVISOR}),
     errors_=(404,),
 )
 def respondent_notice(call: Call, case_id: str) -> schemas.RespondentNoticeOut:
@@ -193,6 +215,12 @@ def _version(call: Call, body: schemas.ActionIn) -> int | None:
     digits = header.removeprefix("W/").strip('" ')
     if not digits.isdigit():
         raise InvalidInput("If-Match carries the case version", fields={"If-Match": "a version number"})
+    if body.version is not None and body.version != int(digits):
+        raise InvalidInput(
+            "If-Match and the body's version disagree: say one version",
+            code="version_mismatch",
+            fields={"If-Match": "differs from version", "version": "differs from If-Match"},
+        )
     return int(digits)
 
 
@@ -222,11 +250,25 @@ for _action, _body in ACTION_BODIES.items():
         bp,
         "POST",
         f"/v1/staff/cases/{{case_id}}/{_action}",
-        summary=f"{_action}: {(STAFF_ACTIONS[_action][0].__doc__ or '').strip().splitlines()[0]}",
+        summary=f"{_action}: {(STAFF_ACTIONS[_action].__doc__ or '').strip().splitlines()[0]}",
         tag=CASE_TAG,
         body=_body,
         response=schemas.StaffCaseOut,
-        roles=STAFF_ACTIONS[_action][1],
+        roles=ACTION_ROLES[_action],
         headers=(IF_MATCH, IDEMPOTENCY_KEY),
         errors_=(404, 409),
     )(_action_view(_action))
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/staff/outbox/dead-letters",
+    summary="Notices that could not be sent after every retry (the dead-letter queue), newest up to 10",
+    tag=CASE_TAG,
+    response=schemas.DeadLettersOut,
+    roles=frozenset({SUPERVISOR, ADMIN}),
+)
+def dead_letters(call: Call) -> schemas.DeadLettersOut:
+    letters = wiring.postbox().dead_letters.peek(10)
+    return schemas.DeadLettersOut(items=[schemas.DeadLetterOut.model_validate(item) for item in letters])

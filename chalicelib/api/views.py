@@ -9,9 +9,10 @@ from chalicelib.api import schemas
 from chalicelib.domain.calendar import YearSchedule
 from chalicelib.domain.case import Actor, Case, Event, Party, Product, Respondent, as_dict
 from chalicelib.domain.deadlines import Deadline
-from chalicelib.domain.lifecycle import next_due, step_of
+from chalicelib.domain.lifecycle.steps import next_due, step_of
+from chalicelib.domain.redaction import redact
 from chalicelib.service.desk import CaseRecord
-from chalicelib.service.intake import Receipt, Submission
+from chalicelib.service.intake import FREE_TEXT, Receipt, Submission
 
 
 def deadline(d: Deadline, now: datetime) -> schemas.DeadlineOut:
@@ -124,10 +125,26 @@ def staff_deadline(d: Deadline, now: datetime) -> schemas.StaffDeadlineOut:
     )
 
 
+def _staff_event(event: Event, case: Case, visible: bool) -> schemas.StaffTimelineEntryOut:
+    """What the complainant wrote later (a comment, a reason) is free text too: redacted unless visible."""
+    data = event.data
+    if not visible and event.actor.kind == "public":
+        person = case.complainant
+        identity = (person.name, person.phone, person.email, person.address) if person else ()
+        data = {k: redact(v, identity) if isinstance(v, str) else v for k, v in data.items()}
+    return schemas.StaffTimelineEntryOut(
+        at=event.at, type=event.type, actor=_staff_ref(event.actor), public=event.public, **data
+    )
+
+
 def staff_case(record: CaseRecord, now: datetime) -> schemas.StaffCaseOut:
-    """The whole case for staff. The complainant's identity only where `record.identity_visible`."""
+    """The whole case for staff. The complainant's identity, and the free text as written, only where
+    `record.identity_visible`; everyone else reads the copy redacted at intake."""
     case = record.case
     person = case.complainant if record.identity_visible else None
+    text = {name: getattr(case, name) for name in FREE_TEXT}
+    if not record.identity_visible:
+        text = {name: case.redacted.get(name) if value else None for name, value in text.items()}
     return schemas.StaffCaseOut(
         id=case.id,
         tracking_code=case.tracking_code,
@@ -144,11 +161,12 @@ def staff_case(record: CaseRecord, now: datetime) -> schemas.StaffCaseOut:
         complainant=schemas.PersonOut(**as_dict(person)) if person else None,  # type: ignore[arg-type]
         identity_withheld=case.complainant is not None and not record.identity_visible,
         respondent=as_dict(case.respondent),
-        facts=case.facts,
-        request=case.request,
-        suspected_violation=case.suspected_violation,
+        facts=text["facts"] or "",
+        request=text["request"],
+        suspected_violation=text["suspected_violation"],
         occurred_at=case.occurred_at,
-        place=case.place,
+        place=text["place"],
+        text_redacted=not record.identity_visible,
         product={k: str(v) if isinstance(v, (Decimal, date)) else v for k, v in (as_dict(case.product) or {}).items()}
         or None,
         amount=case.amount,
@@ -163,10 +181,7 @@ def staff_case(record: CaseRecord, now: datetime) -> schemas.StaffCaseOut:
         pending_extension=case.pending_extension,
         response=case.response,
         under_review=case.under_review,
-        timeline=[
-            schemas.StaffTimelineEntryOut(at=e.at, type=e.type, actor=_staff_ref(e.actor), public=e.public, **e.data)
-            for e in record.timeline
-        ],
+        timeline=[_staff_event(e, case, record.identity_visible) for e in record.timeline],
         audit=[
             schemas.AuditOut(
                 at=a.at, staff=schemas.StaffRef(id=a.staff_id, name=a.staff_name), roles=sorted(a.roles), what=a.what

@@ -80,3 +80,7 @@ class WorkingCalendar:
             if self.is_workday(day):
                 counted += 1
         return day, estimated
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after `start` up to and including `end` (0 when `end` is not after `start`)."""
+        return sum(1 for n in range(1, (end - start).days + 1) if self.is_workday(start + timedelta(days=n)))

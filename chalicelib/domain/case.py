@@ -182,7 +182,13 @@ class Case:
     response: dict[str, Any] | None = None
     under_review: bool = False
     notified_reporter: bool = False
+    redacted: dict[str, str] = field(default_factory=dict)  # free text with identity removed, made at intake
+    generation: int = 0  # how many times its workflow had to be restarted (the execution's name)
     version: int = 0
+
+    @property
+    def execution_name(self) -> str:
+        return self.id if not self.generation else f"{self.id}-{self.generation}"
 
 
 def party_from(data: dict[str, Any] | None) -> Party | None:

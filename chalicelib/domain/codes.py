@@ -3,7 +3,11 @@
 - `id`: time-ordered, 26 characters (ULID layout, Crockford base32) — for staff and storage.
 - `tracking_code`: 12 digits, the last a Luhn check digit, so a code read out on the phone or
   typed with one wrong or two swapped digits is recognised as wrong before any look-up.
-- `access_code`: 8 random digits shown once; only a salted scrypt hash is kept.
+- `access_code`: 8 random digits shown once. Only a keyed hash is kept: HMAC-SHA256 under the app's
+  secret (held by the deployment, never in the table) over the tracking code and the access code.
+  A slow hash (scrypt) would cost ~0.5 s per look on a small Lambda and still lose to an offline
+  attacker holding the table, since 10^8 codes are few; without the key the table reveals nothing,
+  and online guessing is bounded by the attempt budgets (README, "Guessing").
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import secrets
 from datetime import datetime
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_SCHEME = "hmac-sha256"
 TRACKING_CODE_LENGTH = 12
 ACCESS_CODE_LENGTH = 8
 
@@ -51,18 +55,16 @@ def new_access_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(ACCESS_CODE_LENGTH))
 
 
-def hash_access_code(code: str) -> str:
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(code.encode(), salt=salt, **_SCRYPT)
-    return "scrypt$" + base64.b64encode(salt).decode() + "$" + base64.b64encode(digest).decode()
+def hash_access_code(code: str, tracking_code: str, key: bytes) -> str:
+    digest = hmac.new(key, f"{tracking_code}:{code}".encode(), hashlib.sha256).digest()
+    return f"{_SCHEME}${base64.b64encode(digest).decode()}"
 
 
-def access_code_matches(code: str, stored: str) -> bool:
-    try:
-        scheme, salt_b64, digest_b64 = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    digest = hashlib.scrypt(code.encode()[:64], salt=base64.b64decode(salt_b64), **_SCRYPT)
-    return hmac.compare_digest(digest, base64.b64decode(digest_b64))
+#: Compared against when no case has the tracking code, so an unknown code costs what a wrong one does.
+_ABSENT = f"{_SCHEME}${base64.b64encode(bytes(32)).decode()}"
+
+
+def access_code_matches(code: str, tracking_code: str, stored: str | None, key: bytes) -> bool:
+    """Constant work whether or not `stored` exists: one HMAC and one constant-time comparison."""
+    candidate = hash_access_code(code[:64], tracking_code, key)
+    return hmac.compare_digest(candidate, stored or _ABSENT) and stored is not None

@@ -81,15 +81,25 @@ class Deadline:
     def pause(self, at: datetime) -> Deadline:
         return replace(self, paused=True, paused_at=at)
 
-    def resume(self, at: datetime) -> Deadline:
-        """The paused time does not count: the due time moves by exactly that much."""
+    def resume(self, at: datetime, calendar: WorkingCalendar) -> Deadline:
+        """The paused span does not count, measured on the clock's own basis: a working-day clock gets
+        back the working days the pause covered (paused Tuesday, resumed Thursday: two), so it still
+        comes due at the end of a working day; other clocks get back exactly the time paused."""
         assert self.paused_at is not None
         paused_for = at - self.paused_at
+        due_at, estimated = self.due_at + paused_for, self.estimated
+        if self.basis is Basis.WORKING_DAYS:
+            days = calendar.working_days_between(local_day(self.paused_at), local_day(at))
+            due_at = self.due_at
+            if days:
+                last_day, guessed = calendar.add_working_days(self.due_date, days)
+                due_at, estimated = end_of(last_day), estimated or guessed
         return replace(
             self,
             paused=False,
             paused_at=None,
-            due_at=self.due_at + paused_for,
+            due_at=due_at,
+            estimated=estimated,
             paused_seconds=self.paused_seconds + int(paused_for.total_seconds()),
         )
 

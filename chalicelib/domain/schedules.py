@@ -13,6 +13,9 @@ import chinese_calendar
 
 from chalicelib.domain.calendar import YearSchedule
 
+#: The first year whose official schedule is known: no receipt is dated before it.
+FIRST_YEAR = min(d.year for d in chinese_calendar.holidays)
+
 
 @functools.cache
 def builtin_schedule(year: int) -> YearSchedule | None:

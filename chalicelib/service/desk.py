@@ -7,7 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.case import Actor, Case, Event, Kind
-from chalicelib.domain.lifecycle import ADMIN, CLERK, HANDLER, STAFF_ACTIONS, SUPERVISOR, authorize, step_of
+from chalicelib.domain.lifecycle.actions import STAFF_ACTIONS
+from chalicelib.domain.lifecycle.authorization import authorize, may_see_identity
+from chalicelib.domain.lifecycle.steps import step_of
+from chalicelib.domain.roles import ADMIN, SUPERVISOR
 from chalicelib.errors import InvalidInput, NotFound, VersionConflict
 from chalicelib.service.ports import AuditEntry, Page, QueueFilter
 from chalicelib.service.workflow import Services, commit
@@ -24,6 +27,8 @@ class Staff:
 
 @dataclass(frozen=True)
 class CaseRecord:
+    """A case as one member of staff may see it: `identity_visible` decides the person and the full text."""
+
     case: Case
     timeline: list[Event]
     identity_visible: bool
@@ -37,24 +42,15 @@ def load(case_id: str, services: Services) -> Case:
     return case
 
 
-def may_see_identity(case: Case, staff: Staff) -> bool:
-    """Confidentiality (保密): only those handling the case see who complained."""
-    if SUPERVISOR in staff.roles:
-        return True
-    if HANDLER in staff.roles and case.handler_id == staff.actor.id:
-        return True
-    first = case.first_responder
-    return CLERK in staff.roles and first is not None and first.id == staff.actor.id
-
-
 def record(case_id: str, staff: Staff, services: Services, now: datetime) -> CaseRecord:
-    """The whole case for staff; a look at the complainant's identity is written to the audit trail."""
+    """The whole case for staff. Who complained and what they wrote in full is identity: shown only to
+    those handling the case, and each such look is written to the audit trail."""
     case = load(case_id, services)
-    visible = case.complainant is not None and may_see_identity(case, staff)
+    visible = may_see_identity(case, staff.actor, staff.roles)
     if visible:
+        what = "complainant identity and full text" if case.complainant else "full text"
         services.cases.record_read(
-            case.id,
-            AuditEntry(now, staff.actor.id or "", staff.actor.name or "", staff.roles, "complainant identity"),
+            case.id, AuditEntry(now, staff.actor.id or "", staff.actor.name or "", staff.roles, what)
         )
     audit = services.cases.audit_trail(case.id) if SUPERVISOR in staff.roles or ADMIN in staff.roles else None
     return CaseRecord(case, services.cases.timeline(case.id), visible, audit)
@@ -70,7 +66,7 @@ def act(
     services: Services,
     now: datetime,
 ) -> Case:
-    """Apply one staff action: role, state and version checked; case, events and hand-off in one go."""
+    """Apply one staff action: role, state and version checked; case, events, notices and hand-off in one go."""
     case = load(case_id, services)
     authorize(case, action, staff.actor, staff.roles)
     if version is None:
@@ -82,7 +78,7 @@ def act(
     if version != case.version:
         raise VersionConflict(f"the case is at version {case.version}, not {version}; reload it and try again")
     before = step_of(case)
-    events = STAFF_ACTIONS[action][0](case, services.ctx(now, staff.actor, staff.roles), body)
+    events = STAFF_ACTIONS[action](case, services.ctx(now, staff.actor, staff.roles), body)
     commit(case, events, before, services, now, timer_moved=(action, body.get("step")) in _TIMER_MOVES)
     return case
 
@@ -94,29 +90,20 @@ def queue(wanted: QueueFilter, services: Services, now: datetime, limit: int, cu
 def respondent_notice(case: Case) -> dict[str, Any]:
     """What is sent to the business (被投诉人): the dispute, never who raised it.
 
-    Names, phone numbers, e-mail and addresses of the complainant are removed, also from the free
-    text they wrote, so the respondent cannot tell who complained.
+    The free text is the copy redacted at intake: the complainant's name, address, phone and e-mail
+    as given, and any phone number, e-mail, ID or bank card number in whatever spelling, are removed.
     """
     if case.kind not in (Kind.COMPLAINT, Kind.REPORT) or case.respondent is None:
         raise NotFound("only a complaint or report about a business has a respondent notice")
-
-    def scrub(text: str | None) -> str | None:
-        if text is None or case.complainant is None:
-            return text
-        person = case.complainant
-        secrets = [person.name, person.phone, person.phone.removeprefix("+86"), person.email, person.address]
-        for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-            text = text.replace(secret, "＊＊＊")
-        return text
-
+    facts, request = case.redacted.get("facts", ""), case.redacted.get("request")
     product = case.product
     lines = [
         f"致 {case.respondent.name}：",
         f"本中心收到一件关于贵单位的{'投诉' if case.kind is Kind.COMPLAINT else '举报'}（编号 {case.id}）。",
-        f"事实与理由：{scrub(case.facts)}",
+        f"事实与理由：{facts}",
     ]
-    if case.request:
-        lines.append(f"诉求：{scrub(case.request)}")
+    if request:
+        lines.append(f"诉求：{request}")
     if product is not None:
         lines.append(
             f"涉及商品或服务：{product.name}" + (f"（订单号 {product.order_number}）" if product.order_number else "")
@@ -128,8 +115,8 @@ def respondent_notice(case: Case) -> dict[str, Any]:
         "case_id": case.id,
         "respondent": case.respondent.name,
         "kind": case.kind.value,
-        "facts": scrub(case.facts),
-        "request": scrub(case.request),
+        "facts": facts,
+        "request": request,
         "product": product.name if product else None,
         "amount": str(case.amount) if case.amount is not None else None,
         "text": "\n".join(lines),

@@ -10,8 +10,10 @@ from decimal import Decimal
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Actor, Case, Channel, Event, Kind, Party, Product, Respondent, Status
 from chalicelib.domain.codes import hash_access_code, new_access_code, new_case_id, new_tracking_code
-from chalicelib.domain.deadlines import CHINA, start_clock
+from chalicelib.domain.deadlines import CHINA, local_day, start_clock
 from chalicelib.domain.policy import Policy
+from chalicelib.domain.redaction import redact
+from chalicelib.domain.schedules import FIRST_YEAR
 from chalicelib.errors import InvalidInput
 from chalicelib.service.ports import TrackingCodeTaken
 from chalicelib.service.workflow import Services, start
@@ -53,8 +55,28 @@ class Receipt:
     access_code: str
 
 
-def check(submission: Submission, now: datetime) -> None:
+#: Free-text fields whose redacted copy (identity removed) is kept for those who may not see identity.
+FREE_TEXT = ("facts", "request", "suspected_violation", "place")
+
+
+def _dates(submission: Submission, now: datetime, max_backdate: timedelta) -> dict[str, str]:
+    """Times a person gives must be possible: not in the future, receipt not before what the calendar knows."""
     problems: dict[str, str] = {}
+    received = submission.received_at
+    if received is not None and received > now + CLOCK_SKEW:
+        problems["received_at"] = "the time of receipt cannot be in the future"
+    elif received is not None and (received < now - max_backdate or received.astimezone(CHINA).year < FIRST_YEAR):
+        problems["received_at"] = f"the time of receipt can be at most {max_backdate.days} days ago"
+    if submission.occurred_at and submission.occurred_at[:10] > local_day(now + CLOCK_SKEW).isoformat():
+        problems["occurred_at"] = "cannot be in the future"
+    product = submission.product
+    if product and product.purchase_date and product.purchase_date > local_day(now + CLOCK_SKEW):
+        problems["product.purchase_date"] = "cannot be in the future"
+    return problems
+
+
+def check(submission: Submission, now: datetime, max_backdate: timedelta) -> None:
+    problems = _dates(submission, now, max_backdate)
     if submission.anonymous and submission.kind is not Kind.REPORT:
         problems["complainant.anonymous"] = "only a report may be anonymous"
     if not submission.anonymous and submission.complainant is None:
@@ -65,8 +87,6 @@ def check(submission: Submission, now: datetime) -> None:
         problems["request"] = "a complaint needs a specific request (refund, exchange, compensation …)"
     if submission.suspected_violation and submission.kind not in (Kind.COMPLAINT, Kind.REPORT):
         problems["suspected_violation"] = "only a complaint or a report can report a violation"
-    if submission.received_at is not None and submission.received_at > now + CLOCK_SKEW:
-        problems["received_at"] = "the time of receipt cannot be in the future"
     if submission.clerk is not None and submission.channel is Channel.WEB:
         problems["channel"] = "staff intake records a phone, letter, walk-in or other non-web channel"
     if problems:
@@ -76,14 +96,16 @@ def check(submission: Submission, now: datetime) -> None:
 def register(submission: Submission, *, now: datetime, services: Services) -> Receipt:
     """Register a submission, computing every clock that starts at receipt, in one transaction,
     then start each case's execution."""
-    check(submission, now)
+    check(submission, now, services.max_backdate)
     access_code = new_access_code()
-    access_code_hash = hash_access_code(access_code)
     calendar = services.calendar.calendar()
     for attempt in range(_DRAWS):
-        cases = _cases_for(submission, now, access_code_hash, calendar, services.policy)
+        cases = _cases_for(submission, now, calendar, services.policy)
+        for case in cases:
+            case.access_code_hash = hash_access_code(access_code, case.tracking_code, services.secret)
         try:
-            services.cases.add([(case, _first_events(case, cases, submission, now)) for case in cases])
+            events = [(case, _first_events(case, cases, submission, now)) for case in cases]
+            services.cases.add(events, check_at=now)
         except TrackingCodeTaken:
             log.warning("tracking_code_collision", extra={"attempt": attempt + 1})
             continue
@@ -93,9 +115,15 @@ def register(submission: Submission, *, now: datetime, services: Services) -> Re
     raise RuntimeError("could not draw a free tracking code")
 
 
-def _cases_for(
-    submission: Submission, now: datetime, access_code_hash: str, calendar: WorkingCalendar, policy: Policy
-) -> list[Case]:
+def _redacted(submission: Submission) -> dict[str, str]:
+    """Done once at intake and kept, so every reader without the right gets the same text."""
+    person = submission.complainant
+    identity = (person.name, person.phone, person.email, person.address) if person else ()
+    texts = {name: getattr(submission, name) for name in FREE_TEXT}
+    return {name: redact(text, identity) for name, text in texts.items() if text}
+
+
+def _cases_for(submission: Submission, now: datetime, calendar: WorkingCalendar, policy: Policy) -> list[Case]:
     received_at = (submission.received_at or now).astimezone(CHINA)
     kinds = [submission.kind]
     if submission.kind is Kind.COMPLAINT and submission.suspected_violation:
@@ -107,7 +135,7 @@ def _cases_for(
             Case(
                 id=case_id,
                 tracking_code=new_tracking_code(),
-                access_code_hash=access_code_hash,
+                access_code_hash="",  # keyed per tracking code, below
                 kind=kind,
                 channel=submission.channel,
                 status=Status.RECEIVED,
@@ -127,6 +155,7 @@ def _cases_for(
                 evidence=submission.evidence,
                 first_responder=submission.clerk,
                 linked_case_ids=tuple(i for i in ids if i != case_id),
+                redacted=_redacted(submission),
                 deadlines={
                     rule.name: start_clock(rule, received_at, calendar)
                     for rule in policy.clocks_starting(kind, "received", submission.category)

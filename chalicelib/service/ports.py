@@ -1,4 +1,4 @@
-"""What the services need from storage, as interfaces; `chalicelib/adapters` provides them."""
+"""What the services need from storage and AWS, as interfaces; `chalicelib/adapters` provides them."""
 
 from __future__ import annotations
 
@@ -10,16 +10,26 @@ from typing import Any
 
 from chalicelib.domain.calendar import YearSchedule
 from chalicelib.domain.case import Case, Event
+from chalicelib.domain.notices import Notice
 
 
 @dataclass(frozen=True)
 class Task:
     """Where a case's execution waits: its task token and step, and whether a hand-off is due."""
 
+    case_id: str
     token: str | None
     step: str | None
     since: datetime | None
     signal_pending_since: datetime | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A tracking code's owner: the case and the keyed hash of its access code."""
+
+    case_id: str
+    access_code_hash: str
 
 
 @dataclass(frozen=True)
@@ -47,10 +57,19 @@ class Page:
     cursor: dict[str, Any] | None
 
 
+@dataclass(frozen=True)
+class OutboxEntry:
+    """A notice waiting in the outbox, with the key that makes a second send harmless."""
+
+    send_key: str
+    notice: Notice
+    attempts: int
+
+
 class CaseRepository(ABC):
     @abstractmethod
-    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]]) -> None:
-        """Store new cases with their first events, all or nothing.
+    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, check_at: datetime) -> None:
+        """Store new cases with their first events, all or nothing, due for a workflow check at `check_at`.
 
         Raises `TrackingCodeTaken` when a tracking code is already in use (the caller draws again).
         """
@@ -59,14 +78,21 @@ class CaseRepository(ABC):
     def get(self, case_id: str) -> Case | None: ...
 
     @abstractmethod
-    def find_by_tracking_code(self, tracking_code: str) -> Case | None: ...
+    def claim(self, tracking_code: str) -> Claim | None: ...
 
     @abstractmethod
     def timeline(self, case_id: str) -> list[Event]: ...
 
     @abstractmethod
-    def save(self, case: Case, events: Sequence[Event], *, signal_due: datetime | None = None) -> None:
-        """Write a changed case and its new events together, if nobody changed it since it was read.
+    def save(
+        self,
+        case: Case,
+        events: Sequence[Event],
+        notices: Sequence[Notice] = (),
+        *,
+        signal_due: datetime | None = None,
+    ) -> None:
+        """Write a changed case, its new events and the notices they owe together, if nobody changed it since.
 
         With `signal_due`, the same transaction marks a hand-off to the workflow as due. Raises
         `VersionConflict` when the case changed meanwhile.
@@ -76,7 +102,16 @@ class CaseRepository(ABC):
     def task(self, case_id: str) -> Task | None: ...
 
     @abstractmethod
-    def signal_delivered(self, case_id: str, token: str) -> None: ...
+    def signal_delivered(self, case_id: str, token: str, check_at: datetime | None) -> None:
+        """The hand-off with `token` arrived: clear the mark; look again at `check_at` (None: never)."""
+
+    @abstractmethod
+    def due_checks(self, now: datetime) -> list[Task]:
+        """The cases whose workflow should be looked at by now (a hand-off due or a timer overdue)."""
+
+    @abstractmethod
+    def check_later(self, case_id: str, at: datetime | None) -> None:
+        """Look at the case's workflow again at `at` (None: it has ended, never)."""
 
     @abstractmethod
     def record_read(self, case_id: str, entry: AuditEntry) -> None: ...
@@ -87,6 +122,10 @@ class CaseRepository(ABC):
     @abstractmethod
     def queue(self, wanted: QueueFilter, now: datetime, limit: int, cursor: dict[str, Any] | None) -> Page:
         """Cases whose workflow runs, nearest deadline first; `cursor` continues a previous page."""
+
+    @abstractmethod
+    def open_cases(self) -> Sequence[Case]:
+        """Every case whose workflow runs (a restored local stack restarts them)."""
 
 
 class TrackingCodeTaken(Exception):
@@ -101,38 +140,70 @@ class CalendarStore(ABC):
     def put(self, schedule: YearSchedule, *, updated_by: str, updated_at: datetime) -> None: ...
 
 
-class AttemptLimiter(ABC):
-    """Counts failed attempts per key in a window, to slow down guessing."""
+class AttemptBudget(ABC):
+    """A number of tries per key in a fixed window. A try is taken *before* it is checked, atomically,
+    so however many arrive at once no more than the budget are ever checked."""
 
     @abstractmethod
-    def locked_for(self, key: str, now: datetime) -> int:
-        """Seconds until `key` may try again; 0 when it may try now."""
+    def spend(self, key: str, now: datetime) -> int:
+        """Take one try: 0 when taken, otherwise the seconds until the window ends."""
 
     @abstractmethod
-    def record_failure(self, key: str, now: datetime) -> None: ...
+    def refund(self, key: str) -> None:
+        """Give back a try that succeeded (the owner looking at their case costs nothing)."""
+
+
+class WorkflowUnavailable(Exception):
+    """Step Functions refused or could not be reached: the reconciliation repairs what was not done."""
 
 
 class Workflow(ABC):
-    """The case's durable execution (Step Functions)."""
+    """The case's durable execution (Step Functions). Raises `WorkflowUnavailable` on AWS errors."""
 
     @abstractmethod
-    def start(self, case_id: str, signal: dict[str, Any]) -> None:
-        """Start the case's execution (named after the case, so starting twice is harmless)."""
+    def start(self, name: str, signal: dict[str, Any]) -> None:
+        """Start an execution named `name` (starting the same name twice is harmless)."""
 
     @abstractmethod
     def resume(self, token: str, signal: dict[str, Any]) -> bool:
         """Hand the next step to the waiting execution; False when the token is no longer valid."""
 
     @abstractmethod
-    def status(self, case_id: str) -> str | None:
-        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; None when there is no execution."""
+    def status(self, name: str) -> str | None:
+        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; None when there is no such execution."""
 
 
-class Notifier(ABC):
-    """Messages about a case. They carry ids and facts of the process, never contact data."""
-
-    @abstractmethod
-    def supervisors(self, case: Case, event: Event) -> None: ...
+class Outbox(ABC):
+    """The notices written with the changes that owe them, on their way out."""
 
     @abstractmethod
-    def complainant(self, case: Case, event: Event) -> None: ...
+    def pending(self, send_key: str) -> OutboxEntry | None:
+        """The entry if it still waits to be sent (not sent, not given up)."""
+
+    @abstractmethod
+    def sent(self, send_key: str, at: datetime) -> None: ...
+
+    @abstractmethod
+    def failed(self, send_key: str, error: str, *, give_up: bool, at: datetime) -> int:
+        """Count a failed send; with `give_up`, stop trying. Returns the attempts so far."""
+
+
+class NoticeSender(ABC):
+    """Delivers a notice to its audience (SNS topics today; SMS and e-mail later)."""
+
+    @abstractmethod
+    def send(self, notice: Notice, send_key: str) -> None: ...
+
+
+class DeadLetters(ABC):
+    """Notices given up on, where staff can see them."""
+
+    @abstractmethod
+    def put(self, entry: OutboxEntry, error: str) -> None: ...
+
+    @abstractmethod
+    def peek(self, limit: int) -> list[dict[str, Any]]: ...
+
+
+class SendFailed(Exception):
+    """A notice could not be handed to its channel this time."""

@@ -1,16 +1,24 @@
-"""The complainant's side: open a case with tracking code and access code, follow it, act on it."""
+"""The complainant's side: open a case with tracking code and access code, follow it, act on it.
+
+Guessing is bounded twice: per client (source address) and per tracking code. Each try is taken
+from both budgets *before* the code is checked, with an atomic conditional counter, so however many
+tries arrive at once no more than the budget are checked; a right code gives its tries back. An
+unknown tracking code and a wrong access code do the same work (two budget updates, one read, one
+HMAC) and get the same answer, so neither timing nor wording tells whether a code exists.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.case import PUBLIC, Case
 from chalicelib.domain.codes import access_code_matches, normalise_tracking_code
-from chalicelib.domain.lifecycle import PUBLIC_ACTIONS, step_of
+from chalicelib.domain.lifecycle.actions import PUBLIC_ACTIONS
+from chalicelib.domain.lifecycle.steps import step_of
 from chalicelib.errors import NotFound, Throttled, VersionConflict
-from chalicelib.service.desk import load
-from chalicelib.service.ports import AttemptLimiter, CaseRepository
+from chalicelib.service.ports import AttemptBudget
 from chalicelib.service.workflow import Services, commit
 
 #: One answer for an unknown code and a wrong access code, so neither can be told from the other.
@@ -18,18 +26,30 @@ NOT_FOUND = "no case matches this tracking code and access code"
 _RETRIES = 3
 
 
+@dataclass(frozen=True)
+class Budgets:
+    per_client: AttemptBudget
+    per_code: AttemptBudget
+
+
 def open_case(
-    tracking_code: str, access_code: str | None, *, now: datetime, repository: CaseRepository, limiter: AttemptLimiter
+    tracking_code: str, access_code: str | None, *, client: str, now: datetime, services: Services, budgets: Budgets
 ) -> Case:
     code = normalise_tracking_code(tracking_code)
-    if code is None:
+    if code is None:  # not a code this service ever gives out (its check digit is wrong): nothing to guess
         raise NotFound(NOT_FOUND)
-    wait = limiter.locked_for(code, now)
-    if wait:
-        raise Throttled("too many wrong codes for this tracking code; try again later", retry_after_seconds=wait)
-    case = repository.find_by_tracking_code(code)
-    if case is None or not access_code or not access_code_matches(access_code, case.access_code_hash):
-        limiter.record_failure(code, now)
+    for budget, key in ((budgets.per_client, client), (budgets.per_code, code)):
+        wait = budget.spend(key, now)
+        if wait:
+            raise Throttled("too many wrong codes; try again later", retry_after_seconds=wait)
+    claim = services.cases.claim(code)
+    stored = claim.access_code_hash if claim else None
+    if not access_code_matches(access_code or "", code, stored, services.secret) or claim is None:
+        raise NotFound(NOT_FOUND)
+    budgets.per_client.refund(client)
+    budgets.per_code.refund(code)
+    case = services.cases.get(claim.case_id)
+    if case is None:
         raise NotFound(NOT_FOUND)
     return case
 
@@ -40,12 +60,13 @@ def act(
     action: str,
     body: dict[str, Any],
     *,
+    client: str,
     now: datetime,
     services: Services,
-    limiter: AttemptLimiter,
+    budgets: Budgets,
 ) -> Case:
     """Apply a complainant's action, re-reading and retrying when staff changed the case meanwhile."""
-    case = open_case(tracking_code, access_code, now=now, repository=services.cases, limiter=limiter)
+    case = open_case(tracking_code, access_code, client=client, now=now, services=services, budgets=budgets)
     conflicts = 0
     while True:
         before = step_of(case)
@@ -57,4 +78,7 @@ def act(
             conflicts += 1
             if conflicts == _RETRIES:
                 raise
-        case = load(case.id, services)
+        reloaded = services.cases.get(case.id)
+        if reloaded is None:
+            raise NotFound(NOT_FOUND)
+        case = reloaded

@@ -1,10 +1,11 @@
 """Keeping each case's execution in step with its record.
 
 DynamoDB is the source of truth. A change that moves the case to another workflow step (or moves
-the running timer) is saved together with a "hand-off due" mark on the case's TASK item; then the
-hand-off is delivered with the task token the execution left there. A hand-off that is lost (the
-process died, the token had just timed out) is found and repaired by `reconcile`, which runs on a
-schedule.
+the running timer) is saved together with a "hand-off due" mark on the case's TASK item and the
+notices it owes; then the hand-off is delivered with the task token the execution left there,
+computed from the case *as committed* (re-read), never from the caller's copy. A hand-off that is
+lost (the process died, the token had just timed out), an execution that failed, or one that never
+started is found by `reconcile`, which runs on a schedule and reads only the cases due a look.
 """
 
 from __future__ import annotations
@@ -15,15 +16,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.case import SYSTEM, Case, Event
-from chalicelib.domain.lifecycle import Ctx, deadline_passed, signal, step_of
+from chalicelib.domain.case import SYSTEM, Actor, Case, Event
+from chalicelib.domain.lifecycle.context import Ctx
+from chalicelib.domain.lifecycle.expiry import deadline_passed
+from chalicelib.domain.lifecycle.steps import signal, step_of, timer
+from chalicelib.domain.notices import notices_for
 from chalicelib.domain.policy import Policy
 from chalicelib.errors import VersionConflict
 from chalicelib.service.calendar import CalendarService
-from chalicelib.service.ports import CaseRepository, Notifier, QueueFilter, Workflow
+from chalicelib.service.ports import CaseRepository, Task, Workflow, WorkflowUnavailable
 
 log = logging.getLogger(__name__)
 _RETRIES = 3
+#: Execution states from which a case's workflow must be started again under a new name.
+_ENDED_BADLY = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
 
 
 @dataclass(frozen=True)
@@ -32,58 +38,59 @@ class Services:
 
     cases: CaseRepository
     workflow: Workflow
-    notifier: Notifier
     policy: Policy
     calendar: CalendarService
     reminder: timedelta
+    grace: timedelta  # how long a hand-off may take before the reconciliation steps in
+    task_retry: timedelta  # how long the workflow waits before retrying a failed task
+    secret: bytes  # keys the access-code hashes
+    max_backdate: timedelta  # how far in the past a clerk may date a receipt
 
-    def ctx(self, now: datetime, actor: Any = SYSTEM, roles: frozenset[str] = frozenset()) -> Ctx:
+    def ctx(self, now: datetime, actor: Actor = SYSTEM, roles: frozenset[str] = frozenset()) -> Ctx:
         return Ctx(now, actor, self.policy, self.calendar.calendar(), roles, self.reminder)
 
     def signal(self, case: Case, now: datetime) -> dict[str, Any]:
-        return signal(case, now, self.reminder)
+        return signal(case, now, self.reminder) | {"retry_seconds": int(self.task_retry.total_seconds())}
+
+    def next_look(self, case: Case, now: datetime) -> datetime | None:
+        """When the reconciliation should look if nothing happened: the execution's timer, plus grace."""
+        if step_of(case) == "done":
+            return None
+        return now + timedelta(seconds=timer(case, now, self.reminder)) + self.grace
 
 
 def start(case: Case, services: Services, now: datetime) -> None:
-    """Start a new case's execution; if this fails the reconciliation starts it."""
+    """Start a new case's execution; if Step Functions is unavailable the reconciliation starts it."""
     try:
-        services.workflow.start(case.id, services.signal(case, now))
-    except Exception:
-        log.exception("workflow_start_failed", extra={"case_id": case.id})
+        services.workflow.start(case.execution_name, services.signal(case, now))
+    except WorkflowUnavailable:
+        log.warning("workflow_start_failed", extra={"case_id": case.id}, exc_info=True)
 
 
 def commit(
     case: Case, events: Sequence[Event], before: str, services: Services, now: datetime, *, timer_moved: bool = False
 ) -> None:
-    """Save a changed case with its events and, when its workflow must move, hand the move over."""
+    """Save a changed case with its events and notices and, when its workflow must move, hand the move over."""
     due = now if timer_moved or step_of(case) != before else None
-    services.cases.save(case, events, signal_due=due)
-    announce(case, events, services)
+    services.cases.save(case, events, notices_for(case, events), signal_due=due)
     if due is not None:
-        deliver(case, services, now)
+        deliver(case.id, services, now)
 
 
-def announce(case: Case, events: Sequence[Event], services: Services) -> None:
-    for event in events:
-        if event.type == "escalated":
-            services.notifier.supervisors(case, event)
-        elif event.type == "notified" and event.data.get("about") == "extension":
-            services.notifier.complainant(case, event)
-
-
-def deliver(case: Case, services: Services, now: datetime) -> bool:
-    """Resume the execution with the case's current step and timer; False if it could not be done now."""
+def deliver(case_id: str, services: Services, now: datetime) -> bool:
+    """Resume the execution with the case's committed step and timer; False if it could not be done now."""
     for _ in range(2):  # a token can time out between reading and using it: the execution then left a new one
-        task = services.cases.task(case.id)
-        if task is None or task.token is None:
+        task = services.cases.task(case_id)
+        case = services.cases.get(case_id)
+        if task is None or task.token is None or case is None:
             return False
         try:
             resumed = services.workflow.resume(task.token, services.signal(case, now))
-        except Exception:
-            log.exception("workflow_resume_failed", extra={"case_id": case.id})
+        except WorkflowUnavailable:
+            log.warning("workflow_resume_failed", extra={"case_id": case_id}, exc_info=True)
             return False
         if resumed:
-            services.cases.signal_delivered(case.id, task.token)
+            services.cases.signal_delivered(case_id, task.token, services.next_look(case, now))
             return True
     return False
 
@@ -93,14 +100,14 @@ def on_deadline(case_id: str, step: str, services: Services, now: datetime) -> d
     for _ in range(_RETRIES):
         case = services.cases.get(case_id)
         if case is None:
-            return {"case_id": case_id, "step": "done", "timeout_seconds": 1}
+            return {"case_id": case_id, "step": "done", "timeout_seconds": 1, "retry_seconds": 1}
         events = deadline_passed(case, step, services.ctx(now))
         if events:
             try:
-                services.cases.save(case, events)
+                services.cases.save(case, events, notices_for(case, events))
             except VersionConflict:
                 continue  # staff changed the case at this very moment: look again
-            announce(case, events, services)
+        services.cases.check_later(case.id, services.next_look(case, now))
         return services.signal(case, now)
     raise VersionConflict("the case kept changing while its deadline was being handled")
 
@@ -110,55 +117,68 @@ class Reconciliation:
     checked: int = 0
     started: int = 0
     resumed: int = 0
+    restarted: int = 0
     diverged: int = 0
 
 
-def reconcile(services: Services, now: datetime, grace: timedelta) -> Reconciliation:
-    """Compare every running case with its execution; start, resume or report what disagrees."""
+def reconcile(services: Services, now: datetime) -> Reconciliation:
+    """Look at every case due a look (a hand-off not confirmed, a timer that should have fired):
+    start, resume or restart its execution, or report what cannot be repaired."""
     report = Reconciliation()
-    cursor: dict[str, Any] | None = None
-    while True:
-        page = services.cases.queue(QueueFilter(), now, limit=100, cursor=cursor)
-        for case in page.cases:
-            report.checked += 1
-            _reconcile_one(case, services, now, grace, report)
-        if not page.cursor:
-            return report
-        cursor = page.cursor
+    for task in services.cases.due_checks(now - services.grace):
+        report.checked += 1
+        case = services.cases.get(task.case_id)
+        if case is None:
+            services.cases.check_later(task.case_id, None)
+            continue
+        try:
+            _reconcile_one(case, task, services, now, report)
+        except WorkflowUnavailable:
+            log.warning("reconcile_postponed", extra={"case_id": case.id}, exc_info=True)
+    return report
 
 
-def _reconcile_one(case: Case, services: Services, now: datetime, grace: timedelta, report: Reconciliation) -> None:
-    task = services.cases.task(case.id)
-    if task is None or task.token is None:
-        if now - case.received_at < grace:
-            return  # the execution has not reached its first wait yet
-        status = services.workflow.status(case.id)
-        if status is None:
-            services.workflow.start(case.id, services.signal(case, now))
-            report.started += 1
-        elif status != "RUNNING":
-            _diverged(case, status, report)
+def _reconcile_one(case: Case, task: Task, services: Services, now: datetime, report: Reconciliation) -> None:
+    mark, since = task.signal_pending_since, task.since
+    if mark and since and since > mark and task.step == step_of(case) and task.token:
+        # the execution re-entered its wait after the change: it already runs on the committed case
+        services.cases.signal_delivered(case.id, task.token, services.next_look(case, now))
         return
-    mark = task.signal_pending_since
-    if mark is not None and task.since is not None and task.since > mark:
-        services.cases.signal_delivered(case.id, task.token)  # the execution re-entered since: it is current
-        mark = None
-    behind = task.step != step_of(case) and (task.since is None or now - task.since >= grace)
-    lost = mark is not None and now - mark >= grace
-    if not (behind or lost):
-        return
-    if deliver(case, services, now):
-        report.resumed += 1
-        log.warning("workflow_handoff_repaired", extra={"case_id": case.id, "step": step_of(case)})
-        return
-    status = services.workflow.status(case.id)
-    if status != "RUNNING":
-        _diverged(case, status, report)
+    status = services.workflow.status(case.execution_name)
+    if status is None and step_of(case) != "done":
+        services.workflow.start(case.execution_name, services.signal(case, now))
+        report.started += 1
+    elif status in _ENDED_BADLY and step_of(case) != "done":
+        _restart(case, services, now, status)
+        report.restarted += 1
+    elif status == "RUNNING" and (task.step != step_of(case) or task.signal_pending_since is not None):
+        if deliver(case.id, services, now):
+            report.resumed += 1
+            log.warning("workflow_handoff_repaired", extra={"case_id": case.id, "step": step_of(case)})
+            return
+        if task.token is None or task.since is None or now - task.since >= services.grace:
+            report.diverged += 1
+            where = {"case_id": case.id, "execution_status": status, "step": step_of(case)}
+            log.error("workflow_diverged", extra=where)
+    services.cases.check_later(case.id, services.next_look(case, now))
 
 
-def _diverged(case: Case, status: str | None, report: Reconciliation) -> None:
-    report.diverged += 1
-    log.error(
-        "workflow_diverged: the case is open but its execution is not running",
-        extra={"case_id": case.id, "execution_status": status, "step": step_of(case)},
-    )
+def _restart(case: Case, services: Services, now: datetime, status: str) -> None:
+    """A failed or timed-out execution is replaced by a new one (case id + generation) at the current step."""
+    log.error("workflow_restarted", extra={"case_id": case.id, "execution_status": status, "step": step_of(case)})
+    case.generation += 1
+    services.cases.save(case, [Event("workflow_restarted", now, SYSTEM, {"after": status})])
+    services.workflow.start(case.execution_name, services.signal(case, now))
+
+
+def recover(services: Services, now: datetime) -> int:
+    """Start every open case's workflow afresh at its current step (a local stack restored from disk,
+    whose Step Functions state was not kept). Returns how many were started."""
+    started = 0
+    for case in services.cases.open_cases():
+        case.generation += 1
+        services.cases.save(case, [Event("workflow_restarted", now, SYSTEM, {"after": "restore"})])
+        services.workflow.start(case.execution_name, services.signal(case, now))
+        services.cases.check_later(case.id, services.next_look(case, now))
+        started += 1
+    return started

@@ -11,6 +11,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.domain import codes
+from chalicelib.settings import get_settings
 from tests.conftest import COMPLAINT, post
 
 
@@ -21,6 +22,11 @@ def items(table: str) -> list[dict[str, Any]]:
 
 def register_items(stage_env: dict[str, str]) -> list[dict[str, Any]]:
     return items(stage_env["REGISTER_TABLE"])
+
+
+def stored_cases(stage_env: dict[str, str]) -> list[dict[str, Any]]:
+    """The cases as the register keeps them (one JSON document each)."""
+    return [json.loads(i["body"]["S"]) for i in register_items(stage_env) if i["sk"]["S"] == "CASE"]
 
 
 def test_a_complaint_is_registered_with_its_acceptance_deadline(client: Client, stage_env: dict[str, str]) -> None:
@@ -35,17 +41,22 @@ def test_a_complaint_is_registered_with_its_acceptance_deadline(client: Client, 
     assert acceptance["due_at"].endswith("T23:59:59+08:00")
     assert receipt["received_at"].endswith("+08:00")
     assert receipt["linked"] == []
-    # the register holds the case, its tracking-code claim and its first timeline event
+    # the register holds the case, its tracking-code claim, its workflow check and its first timeline event
     stored = register_items(stage_env)
     kinds = sorted(i["sk"]["S"].split("#")[0] for i in stored)
-    assert kinds == ["CASE", "EVENT", "TRACKING"]
-    case = next(i for i in stored if i["sk"]["S"] == "CASE")
-    assert case["complainant"]["M"]["phone"]["S"] == "+8613800138000"
-    assert case["amount"]["S"] == "25.00"
-    assert case["version"]["N"] == "1"
-    # only a hash of the access code is kept, anywhere
+    assert kinds == ["CASE", "EVENT", "TASK", "TRACKING"]
+    case = json.loads(next(i for i in stored if i["sk"]["S"] == "CASE")["body"]["S"])
+    assert case["complainant"]["phone"] == "+8613800138000"
+    assert case["amount"] == "25.00"
+    assert next(i for i in stored if i["sk"]["S"] == "CASE")["version"]["N"] == "1"
+    # only a keyed hash of the access code is kept, on the claim, and the key is not in the table
     assert receipt["access_code"] not in json.dumps(stored)
-    assert codes.access_code_matches(receipt["access_code"], case["access_code_hash"]["S"])
+    claim = next(i for i in stored if i["sk"]["S"] == "TRACKING")
+    key = get_settings().app_secret
+    assert codes.access_code_matches(
+        receipt["access_code"], receipt["tracking_code"], claim["access_code_hash"]["S"], key
+    )
+    assert key.decode() not in json.dumps(stored)
 
 
 def test_a_complaint_that_also_reports_a_violation_is_split_into_two_linked_cases(
@@ -57,11 +68,11 @@ def test_a_complaint_that_also_reports_a_violation_is_split_into_two_linked_case
     assert receipt["kind"] == "complaint" and report["kind"] == "report"
     assert report["tracking_code"] != receipt["tracking_code"]
     assert report["deadlines"]["acceptance"]["length"] == 15
-    cases = [i for i in register_items(stage_env) if i["sk"]["S"] == "CASE"]
-    assert {c["kind"]["S"] for c in cases} == {"complaint", "report"}
-    by_id = {c["case_id"]["S"]: c for c in cases}
-    assert by_id[receipt["id"]]["linked_case_ids"]["L"][0]["S"] == report["id"]
-    assert by_id[report["id"]]["linked_case_ids"]["L"][0]["S"] == receipt["id"]
+    cases = stored_cases(stage_env)
+    assert {c["kind"] for c in cases} == {"complaint", "report"}
+    by_id = {c["id"]: c for c in cases}
+    assert by_id[receipt["id"]]["linked_case_ids"] == [report["id"]]
+    assert by_id[report["id"]]["linked_case_ids"] == [receipt["id"]]
     # one access code opens both
     for code in (receipt["tracking_code"], report["tracking_code"]):
         view = client.http.get(f"/v1/complaints/{code}", headers={"X-Access-Code": receipt["access_code"]})
@@ -78,9 +89,9 @@ def test_an_anonymous_report_stores_no_identity(client: Client, stage_env: dict[
     receipt = post(client, "/v1/complaints", body).json_body
     stored = json.dumps(register_items(stage_env), ensure_ascii=False)
     assert "不想留名" not in stored and "13912345678" not in stored
-    case = next(i for i in register_items(stage_env) if i["sk"]["S"] == "CASE")
-    assert case["anonymous"]["BOOL"] is True
-    assert "complainant" not in case or "NULL" in case["complainant"]
+    (case,) = stored_cases(stage_env)
+    assert case["anonymous"] is True
+    assert "complainant" not in case
     # the anonymous reporter can still follow the report
     view = client.http.get(
         f"/v1/complaints/{receipt['tracking_code']}", headers={"X-Access-Code": receipt["access_code"]}
@@ -102,17 +113,17 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer(
     again = post(client, "/v1/complaints", COMPLAINT, **{"Idempotency-Key": "form-7f3a"})
     assert first.status_code == again.status_code == 201
     assert again.json_body == first.json_body
-    assert len([i for i in register_items(stage_env) if i["sk"]["S"] == "CASE"]) == 1
+    assert len(stored_cases(stage_env)) == 1
     # the same key with another body is refused, and registers nothing
     other = copy.deepcopy(COMPLAINT)
     other["facts"] = "另一件事"
     reused = post(client, "/v1/complaints", other, **{"Idempotency-Key": "form-7f3a"})
     assert reused.status_code == 422
     assert reused.json_body["error"]["code"] == "idempotency_key_reused"
-    assert len([i for i in register_items(stage_env) if i["sk"]["S"] == "CASE"]) == 1
+    assert len(stored_cases(stage_env)) == 1
     # without a key, each submission is a new case
     post(client, "/v1/complaints", COMPLAINT)
-    assert len([i for i in register_items(stage_env) if i["sk"]["S"] == "CASE"]) == 2
+    assert len(stored_cases(stage_env)) == 2
 
 
 def test_a_tracking_code_collision_writes_nothing_and_draws_again(
@@ -124,9 +135,9 @@ def test_a_tracking_code_collision_writes_nothing_and_draws_again(
     monkeypatch.setattr("chalicelib.service.intake.new_tracking_code", lambda: next(fresh))
     receipt = post(client, "/v1/complaints", {**COMPLAINT, "suspected_violation": "虚假宣传"}).json_body
     # THEN the failed transaction left nothing behind: exactly three cases, each with its own code
-    cases = [i for i in register_items(stage_env) if i["sk"]["S"] == "CASE"]
+    cases = stored_cases(stage_env)
     assert len(cases) == 3
-    assert len({c["tracking_code"]["S"] for c in cases}) == 3
+    assert len({c["tracking_code"] for c in cases}) == 3
     assert taken not in (receipt["tracking_code"], receipt["linked"][0]["tracking_code"])
     claims = [i for i in register_items(stage_env) if i["sk"]["S"] == "TRACKING"]
     assert len(claims) == 3

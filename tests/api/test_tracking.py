@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from datetime import timedelta
 from typing import Any
 
+import pytest
 from chalice.test import Client
+from moto.dynamodb.responses import DynamoHandler
 
+from chalicelib.adapters.register.attempts import DynamoAttemptBudget
 from tests.conftest import COMPLAINT, post
 
 
@@ -41,17 +47,69 @@ def test_wrong_access_code_and_unknown_tracking_code_get_the_same_answer(client:
     assert wrong.json_body == unknown.json_body == missing.json_body
 
 
-def test_repeated_wrong_codes_are_slowed_down_even_for_the_right_code(client: Client) -> None:
+def test_a_few_wrong_codes_do_not_lock_the_owner_but_a_guessing_client_is_stopped(client: Client) -> None:
     receipt = submitted(client)
     for _ in range(5):
         assert view(client, receipt["tracking_code"], "11111111").status_code == 404
+    assert view(client, receipt["tracking_code"], receipt["access_code"]).status_code == 200
+    # the same client keeps guessing: its own budget (20 in 15 minutes) runs out, whatever the code
+    for _ in range(15):
+        assert view(client, receipt["tracking_code"], "22222222").status_code == 404
     locked = view(client, receipt["tracking_code"], receipt["access_code"])
     assert locked.status_code == 429
     assert locked.json_body["error"]["code"] == "too_many_attempts"
     assert 0 < int(locked.headers["Retry-After"]) <= 900
-    # other cases are not affected
-    other = submitted(client)
-    assert view(client, other["tracking_code"], other["access_code"]).status_code == 200
+
+
+def test_thirty_parallel_guesses_on_one_code_check_no_more_than_its_budget(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib import wiring
+    from chalicelib.service import tracking
+
+    receipt = submitted(client)
+    checked: list[str] = []
+    real = tracking.access_code_matches
+
+    def counting(*args: Any) -> bool:
+        checked.append(args[0])
+        time.sleep(0.05)  # hold the check open: the other requests run meanwhile, as on a busy server
+        return real(*args)
+
+    monkeypatch.setattr(tracking, "access_code_matches", counting)
+    # DynamoDB applies each request to an item atomically; moto does not lock, so make it so here
+    atomic, moto_call = threading.Lock(), DynamoHandler.call_action
+
+    def one_at_a_time(handler: DynamoHandler) -> Any:
+        with atomic:
+            return moto_call(handler)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", one_at_a_time)
+    budgets = tracking.Budgets(
+        DynamoAttemptBudget("client", 1000, timedelta(minutes=15)), DynamoAttemptBudget("code", 5, timedelta(days=1))
+    )
+    outcomes: list[str] = []
+
+    def guess(n: int) -> None:
+        try:
+            tracking.open_case(
+                receipt["tracking_code"],
+                f"{n:08d}",
+                client=f"203.0.113.{n}",
+                now=wiring.now(),
+                services=wiring.services(),
+                budgets=budgets,
+            )
+        except Exception as error:
+            outcomes.append(type(error).__name__)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checked) == 5
+    assert sorted(outcomes) == ["NotFound"] * 5 + ["Throttled"] * 25
 
 
 def test_withdrawal_ends_the_case_once(client: Client) -> None:

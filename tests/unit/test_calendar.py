@@ -97,3 +97,32 @@ def test_schedule_problems_are_named() -> None:
 def test_absurd_lengths_are_refused(calendar: WorkingCalendar) -> None:
     with pytest.raises(ValueError):
         calendar.add_working_days(date(2026, 1, 1), 0)
+
+
+def test_a_working_day_clock_paused_over_working_days_gets_those_days_back(calendar: WorkingCalendar) -> None:
+    rule = ClockRule("reply", 3, Basis.WORKING_DAYS)
+    clock = start_clock(rule, received("2026-11-23"), calendar)  # a Monday
+    assert clock.due_date == date(2026, 11, 26)  # Thursday
+    paused = clock.pause(datetime(2026, 11, 24, 10, tzinfo=CHINA))  # Tuesday
+    resumed = paused.resume(datetime(2026, 11, 26, 15, tzinfo=CHINA), calendar)  # Thursday: two working days
+    assert resumed.due_date == date(2026, 11, 30)  # the Monday after, never a weekend
+    assert resumed.due_at == datetime(2026, 11, 30, 23, 59, 59, tzinfo=CHINA)
+    # over a weekend only the working days count; within one day nothing moves
+    weekend = clock.pause(datetime(2026, 11, 27, 9, tzinfo=CHINA)).resume(
+        datetime(2026, 11, 30, 9, tzinfo=CHINA), calendar
+    )
+    assert weekend.due_date == date(2026, 11, 27)
+    same_day = clock.pause(datetime(2026, 11, 24, 9, tzinfo=CHINA)).resume(
+        datetime(2026, 11, 24, 17, tzinfo=CHINA), calendar
+    )
+    assert same_day.due_at == clock.due_at
+
+
+def test_a_pause_across_national_day_counts_only_working_days(calendar: WorkingCalendar) -> None:
+    clock = start_clock(SEVEN_WORKING_DAYS, received("2026-09-28"), calendar)
+    resumed = clock.pause(datetime(2026, 9, 30, 9, tzinfo=CHINA)).resume(
+        datetime(2026, 10, 9, 9, tzinfo=CHINA), calendar
+    )
+    # paused Wed 30 Sep to Fri 9 Oct: 1–7 Oct are off, so only Thu 8 and Fri 9 Oct come back
+    assert calendar.working_days_between(date(2026, 9, 30), date(2026, 10, 9)) == 2
+    assert resumed.due_date == calendar.add_working_days(clock.due_date, 2)[0]

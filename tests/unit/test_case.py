@@ -9,7 +9,9 @@ import pytest
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import PUBLIC, Case, Channel, Kind, Party, Status
 from chalicelib.domain.deadlines import CHINA
-from chalicelib.domain.lifecycle import Ctx, appeal, feedback, step_of, withdraw
+from chalicelib.domain.lifecycle.actions import appeal, feedback, withdraw
+from chalicelib.domain.lifecycle.context import Ctx
+from chalicelib.domain.lifecycle.steps import step_of
 from chalicelib.domain.policy import load_policy
 from chalicelib.domain.schedules import builtin_schedule, estimated_schedule
 from chalicelib.errors import InvalidState
@@ -52,7 +54,7 @@ def test_a_finished_case_cannot_be_withdrawn(final: Status) -> None:
 
 
 def test_an_enquiry_is_answered_or_passed_on_but_never_accepted() -> None:
-    from chalicelib.domain.lifecycle import decide
+    from chalicelib.domain.lifecycle.actions import decide
 
     enquiry = Case("e1", "9", "h", Kind.ENQUIRY, Channel.PHONE, Status.RECEIVED, NOW, "samr", "f", Party("赵", "+86"))
     with pytest.raises(InvalidState):

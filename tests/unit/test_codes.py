@@ -37,13 +37,17 @@ def test_garbage_is_not_a_tracking_code() -> None:
     assert normalise_tracking_code("１２３４５６７８９０１２") is None  # full-width digits
 
 
-def test_access_code_hash_verifies_only_the_code() -> None:
-    code = new_access_code()
-    stored = hash_access_code(code)
+def test_access_code_hash_verifies_only_the_code_of_that_tracking_code_under_that_key() -> None:
+    code, tracking, key = new_access_code(), new_tracking_code(), b"k" * 32
+    stored = hash_access_code(code, tracking, key)
     assert code not in stored
-    assert access_code_matches(code, stored)
-    assert not access_code_matches(str((int(code) + 1) % 10**8).zfill(8), stored)
-    assert hash_access_code(code) != stored  # salted
+    assert access_code_matches(code, tracking, stored, key)
+    assert not access_code_matches(str((int(code) + 1) % 10**8).zfill(8), tracking, stored, key)
+    assert not access_code_matches(code, tracking, stored, b"another key of thirty-two bytes!")
+    # the same code on the other half of a split submission has another hash
+    assert hash_access_code(code, new_tracking_code(), key) != stored
+    # no stored hash (an unknown tracking code) never matches, not even the all-zero digest
+    assert not access_code_matches(code, tracking, None, key)
 
 
 def test_case_ids_sort_by_time() -> None:

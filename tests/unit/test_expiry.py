@@ -8,7 +8,10 @@ from datetime import datetime, timedelta
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import SYSTEM, Actor, Case, Channel, Kind, Party, Respondent, Status
 from chalicelib.domain.deadlines import CHINA, start_clock
-from chalicelib.domain.lifecycle import Ctx, assign, deadline_passed, decide, mediation, respond, step_of
+from chalicelib.domain.lifecycle.actions import assign, decide, mediation, respond
+from chalicelib.domain.lifecycle.context import Ctx
+from chalicelib.domain.lifecycle.expiry import deadline_passed
+from chalicelib.domain.lifecycle.steps import step_of
 from chalicelib.domain.policy import load_policy
 from chalicelib.domain.schedules import builtin_schedule, estimated_schedule
 

@@ -9,7 +9,9 @@ import pytest
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Actor, Case, Channel, Kind, Party, Respondent, Status
 from chalicelib.domain.deadlines import CHINA, Basis, start_clock
-from chalicelib.domain.lifecycle import Ctx, assign, decide, findings, step_of, timer
+from chalicelib.domain.lifecycle.actions import assign, decide, findings
+from chalicelib.domain.lifecycle.context import Ctx
+from chalicelib.domain.lifecycle.steps import step_of, timer
 from chalicelib.domain.policy import load_policy
 from chalicelib.domain.schedules import builtin_schedule, estimated_schedule
 
@@ -104,7 +106,7 @@ def test_every_profile_loads_and_adding_one_is_adding_data() -> None:
 
 
 def test_who_is_escalated_to_is_part_of_the_profile() -> None:
-    from chalicelib.domain.lifecycle import deadline_passed
+    from chalicelib.domain.lifecycle.expiry import deadline_passed
 
     case, ctx = new_case("enterprise")
     decide(case, ctx, {"decision": "accept", "severity": "major"})

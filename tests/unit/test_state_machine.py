@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from chalicelib.domain.lifecycle import STEPS
+from chalicelib.domain.lifecycle.steps import STEPS
 from chalicelib.resources import CASE_WORKFLOW
 from local.stage import PROJECT_DIR
 
@@ -54,3 +54,17 @@ def test_no_account_region_or_name_is_written_into_it() -> None:
     assert not re.search(r"\d{12}", text)
     assert set(re.findall(r"\$\{(\w+)\}", text)) == {name for name, _ in CASE_WORKFLOW.substitutions}
     assert all(not s.get("Error", "").startswith("States.") for s in STATES.values())
+
+
+def test_the_file_is_what_the_generator_writes() -> None:
+    from local.asl import rendered
+
+    assert (PROJECT_DIR / CASE_WORKFLOW.definition).read_text(encoding="utf-8") == rendered()
+
+
+def test_a_failing_task_waits_and_tries_again_instead_of_ending_the_case() -> None:
+    task = STATES["DeadlinePassed"]
+    assert task["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.task_error", "Next": "WaitBeforeRetry"}]
+    assert STATES["WaitBeforeRetry"] == {**STATES["WaitBeforeRetry"], "SecondsPath": "$.retry_seconds"}
+    assert STATES["WaitBeforeRetry"]["Next"] == "DeadlinePassed"
+    assert "retry_seconds.$" in task["ResultSelector"]

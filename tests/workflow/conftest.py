@@ -12,6 +12,7 @@ from chalice.test import Client
 from tests.conftest import COMPLAINT, post, token
 
 SUPERVISOR = {"Authorization": f"Bearer {token('supervisor', sub='sup-1', name='周主任')}"}
+OTHER_SUPERVISOR = {"Authorization": f"Bearer {token('supervisor', sub='sup-2', name='吴主任')}"}
 CLERK = {"Authorization": f"Bearer {token('clerk', sub='clerk-1', name='王受理')}"}
 HANDLER = {"Authorization": f"Bearer {token('handler', sub='h-1', name='陈承办')}"}
 OTHER_HANDLER = {"Authorization": f"Bearer {token('handler', sub='h-2', name='林承办')}"}
@@ -95,3 +96,10 @@ def submit(client: Client, **changes: Any) -> dict[str, Any]:
 
 def types(case: dict[str, Any]) -> list[str]:
     return [e["type"] for e in case["timeline"]]
+
+
+def deliver_notices(env: dict[str, str]) -> int:
+    """Run the outbox's sender over what the register's stream holds now (Lambda's stream mapping, in-process)."""
+    from local.stream_pump import app_pump
+
+    return app_pump(env, backoff=0.01).drain()

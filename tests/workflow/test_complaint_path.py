@@ -13,7 +13,9 @@ from tests.conftest import COMPLAINT, post
 from tests.workflow.conftest import (
     CLERK,
     HANDLER,
+    OTHER_SUPERVISOR,
     act,
+    deliver_notices,
     eventually,
     execution,
     finished,
@@ -137,6 +139,8 @@ def test_an_overdue_case_is_escalated_at_once_and_chased_daily_until_decided(
     case = record(client, case_id)
     assert case["deadlines"]["acceptance"]["overdue"] is True
     assert case["deadlines"]["acceptance"]["escalated_at"] is not None
+    # the notices went out through the outbox, written with the escalation events
+    assert deliver_notices(stage_env) > 0
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     notice = json.loads(json.loads(messages[0]["Body"])["Message"])
     assert notice == {**notice, "case_id": case_id, "event": "escalated", "clock": "acceptance"}
@@ -202,7 +206,10 @@ def test_an_approved_extension_moves_the_running_timer(client: Client, stage_env
         {"step": "request", "clock": "acceptance", "working_days": 60, "reason": "需调取监控录像"},
     )
     entered = task(stage_env, case_id)["since"]
-    approved = act(client, case_id, "extension", {"step": "approve"})
+    # the supervisor who asked may not approve their own request; another supervisor does
+    own = act(client, case_id, "extension", {"step": "approve", "clock": "acceptance"}, expect=403)
+    assert own["error"]["code"] == "forbidden"
+    approved = act(client, case_id, "extension", {"step": "approve", "clock": "acceptance"}, OTHER_SUPERVISOR)
     # THEN the due date moved, the complainant is told, and the execution waits with the new timer
     assert approved["deadlines"]["acceptance"]["extended"] == 60
     assert approved["deadlines"]["acceptance"]["overdue"] is False

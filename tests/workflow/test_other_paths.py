@@ -5,7 +5,17 @@ from __future__ import annotations
 from chalice.test import Client
 
 from tests.conftest import COMPLAINT, post
-from tests.workflow.conftest import CLERK, HANDLER, act, execution, finished, record, types, waiting_in
+from tests.workflow.conftest import (
+    CLERK,
+    HANDLER,
+    OTHER_SUPERVISOR,
+    act,
+    execution,
+    finished,
+    record,
+    types,
+    waiting_in,
+)
 
 REPORT = {
     "kind": "report",
@@ -37,7 +47,7 @@ def test_a_real_name_report_filing_decision_extension_notice_and_result(
         "extension",
         {"step": "request", "clock": "acceptance", "working_days": 15, "reason": "需现场核查"},
     )
-    extended = act(client, case_id, "extension", {"step": "approve"})
+    extended = act(client, case_id, "extension", {"step": "approve", "clock": "acceptance"}, OTHER_SUPERVISOR)
     assert extended["deadlines"]["acceptance"]["extended"] == 15
     act(client, case_id, "findings", {"text": "核查：现场发现处方药无处方销售记录"})  # verification (核查)
     act(client, case_id, "decide", {"decision": "accept", "note": "立案"}, CLERK)

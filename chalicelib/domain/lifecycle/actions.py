@@ -1,234 +1,18 @@
-"""The lifecycle of a case: every action staff and complainants take, the clocks each one starts,
-stops, pauses or moves, and the workflow step the case is in afterwards (DOMAIN.md §2–§6).
-
-Each action checks the case's state (raising `InvalidState`), changes the case and returns the
-timeline events to record. The workflow (Step Functions) only waits: where it waits and for how
-long is `step_of()` and `timer()` here.
-"""
+"""Every action staff and complainants take: each checks the case's state (raising `InvalidState`),
+changes the case, and returns the timeline events to record."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
-from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.case import Actor, Case, Event, Kind, Status
-from chalicelib.domain.deadlines import ClockRule, Deadline, start_clock
-from chalicelib.domain.policy import Policy
+from chalicelib.domain.case import Case, Event, Kind, Status
+from chalicelib.domain.lifecycle.clocks import clock_event, restart_handling_clocks, rules_of, stop_all
+from chalicelib.domain.lifecycle.context import Ctx
+from chalicelib.domain.lifecycle.reasons import MEDIATION_END_REASONS, REJECT_REASONS
+from chalicelib.domain.lifecycle.steps import running, step_of
+from chalicelib.domain.roles import SUPERVISOR
 from chalicelib.errors import Forbidden, InvalidInput, InvalidState
-
-CLERK, HANDLER, SUPERVISOR, ADMIN = "clerk", "handler", "supervisor", "admin"
-
-
-class RejectReason(StrEnum):
-    """Why a complaint is not accepted (DOMAIN.md §2); outside the remit is a transfer instead."""
-
-    NOT_CONSUMER_DISPUTE = "not_consumer_dispute"
-    PAST_GUARANTEE = "past_guarantee"
-    ALREADY_MEDIATED = "already_mediated"
-    HANDLED_ELSEWHERE = "handled_elsewhere"
-    TIME_BARRED = "time_barred"
-    NO_HARM_SHOWN = "no_harm_shown"
-    DISCLOSED_DEFECT_OR_MISUSE = "disclosed_defect_or_misuse"
-    RESPONDENT_UNKNOWN = "respondent_unknown"
-    UNLAWFUL = "unlawful"
-
-
-class MediationEnd(StrEnum):
-    """Why mediation is terminated (终止调解)."""
-
-    COMPLAINANT_WITHDREW = "complainant_withdrew"
-    PARTY_REFUSED = "party_refused"
-    PARTY_ABSENT = "party_absent"
-    WENT_TO_COURT_OR_ARBITRATION = "went_to_court_or_arbitration"
-    SETTLED_PRIVATELY = "settled_privately"
-    TIME_LIMIT = "time_limit"
-
-
-REJECT_REASONS = frozenset(r.value for r in RejectReason)
-MEDIATION_END_REASONS = frozenset(r.value for r in MediationEnd)
-#: Workflow steps: where the case's execution waits for people. "done" ends the execution.
-STEPS = (
-    "acceptance",
-    "assignment",
-    "handling",
-    "mediation",
-    "paused",
-    "feedback",
-    "appeal_window",
-    "review",
-    "notify_reporter",
-    "answer",
-    "done",
-)
-#: A step with no running clock is still looked at now and then (a stalled case is chased).
-STALL_FACTOR = 7
-
-
-@dataclass(frozen=True)
-class Ctx:
-    """What every action needs besides the case: when, who, and the rules in force."""
-
-    now: datetime
-    actor: Actor
-    policy: Policy
-    calendar: WorkingCalendar
-    roles: frozenset[str] = frozenset()
-    reminder: timedelta = timedelta(days=1)
-
-
-# ---- clocks ---------------------------------------------------------------------------------
-
-
-def _rules(case: Case, policy: Policy) -> dict[str, ClockRule]:
-    return {r.name: r for r in policy.rules(case.kind, case.category, case.severity)}
-
-
-def clock_event(case: Case, event: str, ctx: Ctx) -> None:
-    """Stop the clocks `event` stops, then start (or restart) the clocks it starts."""
-    rules = _rules(case, ctx.policy)
-    for name, deadline in list(case.deadlines.items()):
-        rule = rules.get(name)
-        if deadline.running and rule is not None and event in rule.stops:
-            case.deadlines[name] = deadline.stop(ctx.now)
-    for rule in rules.values():
-        if rule.starts != event or (rule.real_name_only and case.anonymous):
-            continue
-        anchor = case.received_at if rule.anchor == "received" else ctx.now
-        case.deadlines[rule.name] = start_clock(rule, anchor, ctx.calendar)
-
-
-def _restart_handling_clocks(case: Case, ctx: Ctx) -> None:
-    """Re-dispatched work (重新派单) gets its handling clocks afresh, counted from now."""
-    for rule in _rules(case, ctx.policy).values():
-        if "handling" in rule.steps and rule.name in case.deadlines and not case.deadlines[rule.name].running:
-            case.deadlines[rule.name] = start_clock(rule, ctx.now, ctx.calendar)
-
-
-def _stop_all(case: Case, at: datetime) -> None:
-    for name, deadline in case.deadlines.items():
-        if deadline.running:
-            case.deadlines[name] = deadline.stop(at)
-
-
-# ---- the workflow's view ---------------------------------------------------------------------
-
-
-def step_of(case: Case) -> str:
-    """Where the case's workflow waits now."""
-    if case.status in (Status.WITHDRAWN, Status.TRANSFERRED):
-        return "done"
-    if case.paused:
-        return "paused"
-    if case.kind in (Kind.ENQUIRY, Kind.SUGGESTION):
-        return "answer" if case.status is Status.RECEIVED else "done"
-    if case.status is Status.RECEIVED:
-        return "acceptance"
-    if case.kind is Kind.REPORT:
-        return _report_step(case)
-    return {
-        Status.ACCEPTED: "assignment",
-        Status.ASSIGNED: "review" if case.under_review else "handling",
-        Status.INVESTIGATING: "review" if case.under_review else "handling",
-        Status.MEDIATING: "mediation",
-        Status.RESPONDED: "feedback",
-        Status.CLOSED: "appeal_window" if _running(case, "appeal") else "done",
-        Status.REJECTED: "done",
-    }[case.status]
-
-
-def _report_step(case: Case) -> str:
-    if case.status in (Status.ACCEPTED, Status.REJECTED) and not case.anonymous and not case.notified_reporter:
-        return "notify_reporter"
-    if case.status in (Status.ACCEPTED, Status.ASSIGNED, Status.INVESTIGATING):
-        return "handling"
-    return "done"
-
-
-def _running(case: Case, clock: str) -> bool:
-    deadline = case.deadlines.get(clock)
-    return deadline is not None and deadline.running
-
-
-def guarding(case: Case, step: str) -> list[Deadline]:
-    """The running, unpaused clocks that bound how long the case may wait in `step`."""
-    return [d for d in case.deadlines.values() if d.running and not d.paused and step in d.steps]
-
-
-def next_due(case: Case) -> datetime | None:
-    """The nearest due time among running clocks (the work queue's order)."""
-    dues = [d.due_at for d in case.deadlines.values() if d.running and not d.paused]
-    return min(dues) if dues else None
-
-
-def timer(case: Case, now: datetime, reminder: timedelta) -> int:
-    """Seconds the workflow waits in the current step before `deadline_passed` looks again."""
-    targets = []
-    for deadline in guarding(case, step_of(case)):
-        if deadline.escalated_at is None:
-            targets.append(deadline.due_at)
-        else:
-            targets.append((deadline.reminded_at or deadline.escalated_at) + reminder)
-    wake = min(targets) if targets else now + reminder * STALL_FACTOR
-    return max(1, math.ceil((wake - now).total_seconds()))
-
-
-def signal(case: Case, now: datetime, reminder: timedelta) -> dict[str, Any]:
-    """The workflow's next input: where to wait and for how long (the ASL routes on `step`)."""
-    return {"case_id": case.id, "step": step_of(case), "timeout_seconds": timer(case, now, reminder)}
-
-
-def deadline_passed(case: Case, step: str, ctx: Ctx) -> list[Event]:
-    """The workflow's timer fired while waiting in `step`: escalate, remind, or act on expiry.
-
-    A timer can fire after people moved the case on (a hand-off still on its way): then nothing
-    happens here and the workflow simply catches up with `step_of(case)`.
-    """
-    if step != step_of(case):
-        return []
-    events: list[Event] = []
-    for deadline in guarding(case, step):
-        if deadline.due_at > ctx.now:
-            continue
-        rule = _rules(case, ctx.policy).get(deadline.clock)
-        expiry = rule.on_expiry if rule else "escalate"
-        if step == "mediation" and deadline.clock in ("mediation", "reply"):
-            events += _end_mediation(case, ctx, "time_limit", None)
-        if expiry == "close_without_reply":
-            case.deadlines[deadline.clock] = deadline.stop(ctx.now)
-            case.status = Status.CLOSED
-            clock_event(case, "closed", ctx)
-            events.append(Event("closed", ctx.now, ctx.actor, {"outcome": "no_reply"}))
-        elif expiry == "archive":
-            case.deadlines[deadline.clock] = deadline.stop(ctx.now)
-        elif deadline.escalated_at is None:
-            case.deadlines[deadline.clock] = replace(deadline, escalated_at=ctx.now)
-            events.append(_escalation(deadline, rule, ctx, reminder=False))
-        elif (deadline.reminded_at or deadline.escalated_at) + ctx.reminder <= ctx.now + timedelta(seconds=1):
-            case.deadlines[deadline.clock] = replace(deadline, reminded_at=ctx.now)
-            events.append(_escalation(deadline, rule, ctx, reminder=True))
-    return events
-
-
-def _escalation(deadline: Deadline, rule: ClockRule | None, ctx: Ctx, *, reminder: bool) -> Event:
-    return Event(
-        "escalated",
-        ctx.now,
-        ctx.actor,
-        {
-            "clock": deadline.clock,
-            "due_date": deadline.due_date.isoformat(),
-            "escalate_to": rule.escalate_to if rule else SUPERVISOR,
-            "reminder": reminder,  # 督办: a daily chase until the step is done
-        },
-    )
-
-
-# ---- actions --------------------------------------------------------------------------------
 
 
 def _require(case: Case, allowed: set[Status], action: str) -> None:
@@ -275,7 +59,7 @@ def decide(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
     if case.status is Status.ACCEPTED:
         clock_event(case, "accepted", ctx)
     if case.status is Status.TRANSFERRED or (case.status is Status.REJECTED and case.kind is Kind.COMPLAINT):
-        _stop_all(case, ctx.now)
+        stop_all(case, ctx.now)
     return [Event(event, ctx.now, ctx.actor, data)]
 
 
@@ -310,7 +94,7 @@ def pause(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
     if case.paused:
         raise InvalidState("the case is already paused")
     case.paused = {"reason": body["reason"], "since": ctx.now.isoformat(), "resume_to": step_of(case)}
-    rules = _rules(case, ctx.policy)
+    rules = rules_of(case, ctx.policy)
     for name, deadline in case.deadlines.items():
         if deadline.running and rules.get(name, None) is not None and rules[name].pausable:
             case.deadlines[name] = deadline.pause(ctx.now)
@@ -326,7 +110,7 @@ def resume(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
     moved = {}
     for name, deadline in case.deadlines.items():
         if deadline.paused:
-            case.deadlines[name] = deadline.resume(ctx.now)
+            case.deadlines[name] = deadline.resume(ctx.now, ctx.calendar)
             moved[name] = case.deadlines[name].due_date.isoformat()
     data: dict[str, Any] = {"due_dates": moved}
     if len(moved) == 1:
@@ -365,10 +149,10 @@ def mediation(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
         raise InvalidInput(
             "a termination gives its reason", fields={"reason": "one of " + ", ".join(sorted(MEDIATION_END_REASONS))}
         )
-    return _end_mediation(case, ctx, body["reason"], body.get("note"))
+    return end_mediation(case, ctx, body["reason"], body.get("note"))
 
 
-def _end_mediation(case: Case, ctx: Ctx, reason: str, note: str | None) -> list[Event]:
+def end_mediation(case: Case, ctx: Ctx, reason: str, note: str | None) -> list[Event]:
     case.status = Status.INVESTIGATING
     case.mediation = {**(case.mediation or {}), "outcome": "terminated", "reason": reason}
     data = {"step": "terminate", "outcome": "terminated", "reason": reason} | ({"note": note} if note else {})
@@ -384,13 +168,17 @@ def extension(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
         raise InvalidState("no extension has been requested")
     if SUPERVISOR not in ctx.roles:
         raise Forbidden("only a supervisor decides on an extension")
+    if case.pending_extension.get("by") == ctx.actor.id:
+        raise Forbidden("an extension is decided by a supervisor other than the one who asked for it")
+    if body.get("clock") != case.pending_extension["clock"]:
+        raise InvalidState(f"the extension waiting for a decision is for the {case.pending_extension['clock']} clock")
     request, case.pending_extension = case.pending_extension, None
     if step == "refuse":
         return [
             Event("extension_refused", ctx.now, ctx.actor, {"clock": request["clock"], "reason": body.get("reason")})
         ]
     clock = request["clock"]
-    if not _running(case, clock):
+    if not running(case, clock):
         raise InvalidState(f"the {clock} clock is no longer running")
     case.deadlines[clock] = case.deadlines[clock].extend(int(request["length"]), ctx.calendar)
     due = case.deadlines[clock].due_date.isoformat()
@@ -402,7 +190,7 @@ def extension(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
 
 def _request_extension(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
     clock, length = body.get("clock"), body.get("working_days")
-    if not clock or not _running(case, clock):
+    if not clock or not running(case, clock):
         raise InvalidState(f"there is no running clock {clock!r} to extend")
     if not length or length < 1:
         raise InvalidInput("say how much longer is needed", fields={"working_days": "a positive number"})
@@ -410,7 +198,7 @@ def _request_extension(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event
         raise InvalidInput("an extension request gives its reasons", fields={"reason": "required"})
     if case.pending_extension:
         raise InvalidState("an extension request is already waiting for a supervisor")
-    rule = _rules(case, ctx.policy)[clock]
+    rule = rules_of(case, ctx.policy)[clock]
     if rule.max_extension is not None and case.deadlines[clock].extended + length > rule.max_extension:
         allowed = rule.max_extension - case.deadlines[clock].extended
         raise InvalidState(f"the {clock} clock may be extended by at most {allowed} more ({rule.source})")
@@ -455,7 +243,7 @@ def close(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
         if SUPERVISOR not in ctx.roles:
             raise Forbidden("the final decision on an appeal is a supervisor's")
         case.under_review = False
-        _stop_all(case, ctx.now)
+        stop_all(case, ctx.now)
         case.status = Status.CLOSED
         return [Event("closed", ctx.now, ctx.actor, {"outcome": "appeal_decided", "note": body.get("note")})]
     _require(case, {Status.RESPONDED}, "closed before it is answered")
@@ -476,10 +264,10 @@ def reopen(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
 
 def _reopen(case: Case, ctx: Ctx, reason: str) -> list[Event]:
     case.under_review = False
-    _stop_all(case, ctx.now)
+    stop_all(case, ctx.now)
     case.status = Status.ASSIGNED if case.handler_id else Status.ACCEPTED
     case.response = None
-    _restart_handling_clocks(case, ctx)
+    restart_handling_clocks(case, ctx)
     return [Event("reopened", ctx.now, ctx.actor, {"reason": reason})]
 
 
@@ -491,7 +279,7 @@ def notify_reporter(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
     clock_event(case, "notified", ctx)
     data = {"about": "filing_decision", "channel": body.get("channel") or "sms"}
     if case.status is Status.REJECTED:
-        _stop_all(case, ctx.now)
+        stop_all(case, ctx.now)
     return [Event("notified", ctx.now, ctx.actor, data)]
 
 
@@ -504,7 +292,7 @@ def withdraw(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
         raise InvalidState(f"a case that is {case.status.value} cannot be withdrawn")
     case.status = Status.WITHDRAWN
     case.paused = None
-    _stop_all(case, ctx.now)
+    stop_all(case, ctx.now)
     return [Event("withdrawn", ctx.now, ctx.actor, {"reason": body["reason"]} if body.get("reason") else {})]
 
 
@@ -537,38 +325,18 @@ def appeal(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
 
 Action = Callable[[Case, Ctx, dict[str, Any]], list[Event]]
 
-#: Every staff action, the roles that may take it, and whether a handler must be the assigned one.
-STAFF_ACTIONS: dict[str, tuple[Action, frozenset[str]]] = {
-    "decide": (decide, frozenset({CLERK, SUPERVISOR})),
-    "assign": (assign, frozenset({SUPERVISOR})),
-    "findings": (findings, frozenset({HANDLER, SUPERVISOR})),
-    "pause": (pause, frozenset({HANDLER, SUPERVISOR})),
-    "resume": (resume, frozenset({HANDLER, SUPERVISOR})),
-    "mediation": (mediation, frozenset({HANDLER, SUPERVISOR})),
-    "extension": (extension, frozenset({HANDLER, SUPERVISOR})),
-    "respond": (respond, frozenset({CLERK, HANDLER, SUPERVISOR})),
-    "close": (close, frozenset({HANDLER, SUPERVISOR})),
-    "reopen": (reopen, frozenset({SUPERVISOR})),
-    "notify": (notify_reporter, frozenset({HANDLER, SUPERVISOR})),
+#: The staff's actions by name (`POST /v1/staff/cases/{id}/<name>`); who may take each is `authorization.py`.
+STAFF_ACTIONS: dict[str, Action] = {
+    "decide": decide,
+    "assign": assign,
+    "findings": findings,
+    "pause": pause,
+    "resume": resume,
+    "mediation": mediation,
+    "extension": extension,
+    "respond": respond,
+    "close": close,
+    "reopen": reopen,
+    "notify": notify_reporter,
 }
 PUBLIC_ACTIONS: dict[str, Action] = {"withdraw": withdraw, "feedback": feedback, "appeal": appeal}
-
-
-def authorize(case: Case, action: str, actor: Actor, roles: frozenset[str]) -> None:
-    """Raise `Forbidden` unless one of `roles` may take `action` on this case.
-
-    A handler acts only on cases assigned to them; a clerk answers enquiries and suggestions only.
-    """
-    allowed = STAFF_ACTIONS[action][1]
-    usable = roles & allowed
-    if SUPERVISOR in usable:
-        return
-    if HANDLER in usable and case.handler_id == actor.id:
-        return
-    if CLERK in usable and (action == "decide" or case.kind in (Kind.ENQUIRY, Kind.SUGGESTION)):
-        return
-    if HANDLER in usable and case.kind in (Kind.ENQUIRY, Kind.SUGGESTION) and action == "respond":
-        return
-    if not usable:
-        raise Forbidden(f"{action} needs one of the roles: {', '.join(sorted(allowed))}")
-    raise Forbidden(f"this case is not assigned to you; {action} is for its handler or a supervisor")

@@ -1,0 +1,139 @@
+"""The register's item types (PynamoDB models). Private to the adapter: callers get domain objects.
+
+| item                  | pk                    | sk                         |
+|-----------------------|-----------------------|----------------------------|
+| case                  | CASE#<id>             | CASE                       |
+| timeline event        | CASE#<id>             | EVENT#<version>#<n>        |
+| outgoing notice       | CASE#<id>             | OUTBOX#<version>#<n>       |
+| workflow hand-off     | CASE#<id>             | TASK                       |
+| audit of a read       | CASE#<id>             | AUDIT#<at>#<staff id>      |
+| tracking-code claim   | TRACKING#<code>       | TRACKING                   |
+| calendar year         | CALENDAR              | <year>                     |
+| attempt budget        | ATTEMPTS#<scope>#<key>| ATTEMPTS                   |
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from chalicelib.resources import REGISTER, Index
+
+CASE_SK = "CASE"
+TASK_SK = "TASK"
+
+
+def case_key(case_id: str) -> str:
+    return f"CASE#{case_id}"
+
+
+class RegisterItem(Model):
+    class Meta:
+        table_name = "unbound"  # set by `bind()` from the settings, before first use
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+def _index(declared: Index) -> GlobalSecondaryIndex[Any]:
+    """A PynamoDB index class built from its one declaration in `chalicelib/resources.py`."""
+
+    class Meta:
+        index_name = declared.name
+        projection = AllProjection() if declared.projection is None else IncludeProjection(list(declared.projection))
+
+    attributes: dict[str, Any] = {"Meta": Meta, declared.partition_key.name: UnicodeAttribute(hash_key=True)}
+    if declared.sort_key:
+        attributes[declared.sort_key.name] = UnicodeAttribute(range_key=True)
+    return type(declared.name, (GlobalSecondaryIndex,), attributes)()
+
+
+_INDEXES = {index.name: index for index in REGISTER.indexes}
+
+
+class CaseItem(RegisterItem):
+    by_queue = _index(_INDEXES["by_queue"])
+    by_status = _index(_INDEXES["by_status"])
+    by_unit = _index(_INDEXES["by_unit"])
+    by_handler = _index(_INDEXES["by_handler"])
+    body = JSONAttribute()  # the whole case (codec.to_plain)
+    # what the indexes and their filters read: copies of fields of `body`
+    queue = UnicodeAttribute(null=True)  # "OPEN" while the workflow runs: the sparse by_queue index
+    status = UnicodeAttribute()
+    unit = UnicodeAttribute(null=True)
+    handler_id = UnicodeAttribute(null=True)
+    next_due_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+
+class EventItem(RegisterItem):
+    body = JSONAttribute()
+
+
+class OutboxItem(RegisterItem):
+    channel = UnicodeAttribute()
+    message = JSONAttribute()
+    sent_at = UnicodeAttribute(null=True)
+    attempts = NumberAttribute(default=0)
+    dead_at = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+
+
+class TaskItem(RegisterItem):
+    by_check = _index(_INDEXES["by_check"])
+    task_token = UnicodeAttribute(null=True)  # written by the state machine
+    step = UnicodeAttribute(null=True)  # written by the state machine
+    since = UnicodeAttribute(null=True)  # written by the state machine
+    signal_pending_since = UnicodeAttribute(null=True)
+    check_shard = UnicodeAttribute(null=True)  # the sparse by_check index: when reconciliation should look
+    check_at = UnicodeAttribute(null=True)
+
+
+class TrackingItem(RegisterItem):
+    case_id = UnicodeAttribute()
+    access_code_hash = UnicodeAttribute()
+
+
+class CalendarItem(RegisterItem):
+    holidays = ListAttribute(of=UnicodeAttribute)
+    adjusted_workdays = ListAttribute(of=UnicodeAttribute)
+    source = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class AuditItem(RegisterItem):
+    at = UnicodeAttribute()
+    staff_id = UnicodeAttribute()
+    staff_name = UnicodeAttribute()
+    roles = ListAttribute(of=UnicodeAttribute)
+    what = UnicodeAttribute()
+
+
+class AttemptsItem(RegisterItem):
+    tries = NumberAttribute()
+    window_ends = NumberAttribute()
+    expires_at = TTLAttribute()
+
+
+MODELS: tuple[type[RegisterItem], ...] = (
+    RegisterItem,
+    CaseItem,
+    EventItem,
+    OutboxItem,
+    TaskItem,
+    TrackingItem,
+    CalendarItem,
+    AuditItem,
+    AttemptsItem,
+)

@@ -1,0 +1,52 @@
+"""Who may do what: the roles each staff action needs, and who may see who complained (保密)."""
+
+from __future__ import annotations
+
+from chalicelib.domain.case import Actor, Case, Kind
+from chalicelib.domain.roles import CLERK, HANDLER, SUPERVISOR
+from chalicelib.errors import Forbidden
+
+#: Every staff action and the roles that may take it; a handler only on cases assigned to them.
+ACTION_ROLES: dict[str, frozenset[str]] = {
+    "decide": frozenset({CLERK, SUPERVISOR}),
+    "assign": frozenset({SUPERVISOR}),
+    "findings": frozenset({HANDLER, SUPERVISOR}),
+    "pause": frozenset({HANDLER, SUPERVISOR}),
+    "resume": frozenset({HANDLER, SUPERVISOR}),
+    "mediation": frozenset({HANDLER, SUPERVISOR}),
+    "extension": frozenset({HANDLER, SUPERVISOR}),
+    "respond": frozenset({CLERK, HANDLER, SUPERVISOR}),
+    "close": frozenset({HANDLER, SUPERVISOR}),
+    "reopen": frozenset({SUPERVISOR}),
+    "notify": frozenset({HANDLER, SUPERVISOR}),
+}
+
+
+def authorize(case: Case, action: str, actor: Actor, roles: frozenset[str]) -> None:
+    """Raise `Forbidden` unless one of `roles` may take `action` on this case.
+
+    A handler acts only on cases assigned to them; a clerk answers enquiries and suggestions only.
+    """
+    allowed = ACTION_ROLES[action]
+    usable = roles & allowed
+    if SUPERVISOR in usable:
+        return
+    if HANDLER in usable and case.handler_id == actor.id:
+        return
+    if CLERK in usable and (action == "decide" or case.kind in (Kind.ENQUIRY, Kind.SUGGESTION)):
+        return
+    if HANDLER in usable and case.kind in (Kind.ENQUIRY, Kind.SUGGESTION) and action == "respond":
+        return
+    if not usable:
+        raise Forbidden(f"{action} needs one of the roles: {', '.join(sorted(allowed))}")
+    raise Forbidden(f"this case is not assigned to you; {action} is for its handler or a supervisor")
+
+
+def may_see_identity(case: Case, actor: Actor, roles: frozenset[str]) -> bool:
+    """Confidentiality (保密): only those handling the case see who complained, or what they wrote in full."""
+    if SUPERVISOR in roles:
+        return True
+    if HANDLER in roles and case.handler_id == actor.id:
+        return True
+    first = case.first_responder
+    return CLERK in roles and first is not None and first.id == actor.id

@@ -1,0 +1,80 @@
+"""Feed the register table's stream to the app's `send_notices` handler, as Lambda's event source
+mapping does in AWS (moto's Lambda needs Docker): read the shard in order, hand over a batch, and
+on failure deliver the same batch again with backoff, a bounded number of times.
+
+The records are read from moto's in-process stream shard: botocore signs DynamoDB Streams calls as
+`dynamodb`, which moto 5.2.5 routes to DynamoDB, so GetRecords cannot be called through the API.
+
+The local stack runs `StreamPump.run` in a thread; tests call `drain()` to deliver what is waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+
+Handler = Callable[[dict[str, Any]], Any]
+log = logging.getLogger(__name__)
+
+
+class StreamPump:
+    def __init__(
+        self, table_name: str, handler: Handler, *, retries: int = 8, backoff: float = 0.2, batch_size: int = 10
+    ) -> None:
+        self._table = table_name
+        self._handler = handler
+        self._retries = retries
+        self._backoff = backoff
+        self._batch_size = batch_size
+        self._position = 0  # records of the shard already handed over
+        self._lock = threading.Lock()
+
+    def _records(self) -> list[dict[str, Any]]:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+
+        region = boto3.session.Session().region_name or "us-east-1"
+        shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].get_table(self._table).stream_shard
+        if shard is None:
+            return []
+        fresh = shard.items[self._position :]
+        self._position += len(fresh)
+        return [record.to_json() for record in fresh]
+
+    def drain(self) -> int:
+        """Deliver every record waiting now; returns how many were handed over."""
+        with self._lock:
+            records = self._records()
+            for start in range(0, len(records), self._batch_size):
+                self._deliver(records[start : start + self._batch_size])
+            return len(records)
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        for attempt in range(self._retries + 1):
+            try:
+                self._handler({"Records": records})
+                return
+            except Exception:  # the handler's failure, whatever it is, is retried as Lambda would
+                if attempt == self._retries:
+                    log.exception("stream batch given up after %s retries", self._retries)
+                    return
+                time.sleep(self._backoff * 2**attempt)
+
+    def run(self, every: float, stopping: threading.Event) -> None:
+        while not stopping.wait(every):
+            try:
+                self.drain()
+            except Exception:  # moto restarting, a table not there yet: the next round tries again
+                log.exception("stream pump round failed")
+
+
+def app_pump(env: dict[str, str], **options: Any) -> StreamPump:
+    """The pump of the app's register stream into its `send_notices` handler."""
+    from chalicelib.api.jobs import send_notices
+
+    return StreamPump(env["REGISTER_TABLE"], lambda event: send_notices(event, None), **options)

@@ -1,0 +1,196 @@
+"""In-memory twins of the ports, for service tests that need no AWS (as the model codebases do).
+
+They keep the ports' promises that matter to the services: versions are checked, events are
+appended once, a hand-off mark is kept until delivered. Every call is logged, so a test can compare
+the work two paths do.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.calendar import YearSchedule
+from chalicelib.domain.case import Case, Channel, Event, Kind, Party, Respondent
+from chalicelib.domain.lifecycle.steps import next_due, step_of
+from chalicelib.domain.notices import Notice
+from chalicelib.domain.policy import load_policy
+from chalicelib.errors import VersionConflict
+from chalicelib.service.calendar import CalendarService
+from chalicelib.service.intake import Receipt, Submission, register
+from chalicelib.service.ports import (
+    AttemptBudget,
+    AuditEntry,
+    CalendarStore,
+    CaseRepository,
+    Claim,
+    Page,
+    QueueFilter,
+    Task,
+    TrackingCodeTaken,
+    Workflow,
+)
+from chalicelib.service.workflow import Services
+
+
+@dataclass
+class FakeCases(CaseRepository):
+    cases: dict[str, Case] = field(default_factory=dict)
+    claims: dict[str, Claim] = field(default_factory=dict)
+    events: dict[str, list[Event]] = field(default_factory=dict)
+    outbox: list[Notice] = field(default_factory=list)
+    tasks: dict[str, Task] = field(default_factory=dict)
+    checks: dict[str, datetime | None] = field(default_factory=dict)
+    audit: dict[str, list[AuditEntry]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, check_at: datetime) -> None:
+        self.calls.append("add")
+        if any(case.tracking_code in self.claims for case, _ in cases):
+            raise TrackingCodeTaken()
+        for case, events in cases:
+            case.version = 1
+            self.cases[case.id] = copy.deepcopy(case)
+            self.claims[case.tracking_code] = Claim(case.id, case.access_code_hash)
+            self.events[case.id] = list(events)
+            self.checks[case.id] = check_at
+
+    def get(self, case_id: str) -> Case | None:
+        self.calls.append("get")
+        found = self.cases.get(case_id)
+        return copy.deepcopy(found) if found else None
+
+    def claim(self, tracking_code: str) -> Claim | None:
+        self.calls.append("claim")
+        return self.claims.get(tracking_code)
+
+    def timeline(self, case_id: str) -> list[Event]:
+        self.calls.append("timeline")
+        return list(self.events.get(case_id, []))
+
+    def save(
+        self, case: Case, events: Sequence[Event], notices: Sequence[Notice] = (), *, signal_due: datetime | None = None
+    ) -> None:
+        self.calls.append("save")
+        if self.cases[case.id].version != case.version:
+            raise VersionConflict("changed meanwhile")
+        case.version += 1
+        self.cases[case.id] = copy.deepcopy(case)
+        self.events[case.id] += events
+        self.outbox += notices
+        if signal_due is not None:
+            task = self.tasks.get(case.id, Task(case.id, None, None, None, None))
+            self.tasks[case.id] = replace(task, signal_pending_since=signal_due)
+            self.checks[case.id] = signal_due
+
+    def task(self, case_id: str) -> Task | None:
+        self.calls.append("task")
+        return self.tasks.get(case_id)
+
+    def signal_delivered(self, case_id: str, token: str, check_at: datetime | None) -> None:
+        task = self.tasks.get(case_id)
+        if task and task.token == token:
+            self.tasks[case_id] = replace(task, signal_pending_since=None)
+            self.checks[case_id] = check_at
+
+    def due_checks(self, now: datetime) -> list[Task]:
+        due = [case_id for case_id, at in self.checks.items() if at is not None and at <= now]
+        return [self.tasks.get(case_id, Task(case_id, None, None, None, None)) for case_id in due]
+
+    def check_later(self, case_id: str, at: datetime | None) -> None:
+        self.checks[case_id] = at
+
+    def record_read(self, case_id: str, entry: AuditEntry) -> None:
+        self.audit.setdefault(case_id, []).append(entry)
+
+    def audit_trail(self, case_id: str) -> list[AuditEntry]:
+        return list(self.audit.get(case_id, []))
+
+    def queue(self, wanted: QueueFilter, now: datetime, limit: int, cursor: dict[str, Any] | None) -> Page:
+        open_ = sorted(self.open_cases(), key=lambda c: next_due(c) or datetime.max.replace(tzinfo=now.tzinfo))
+        return Page(open_[:limit], None)
+
+    def open_cases(self) -> list[Case]:
+        return [copy.deepcopy(c) for c in self.cases.values() if step_of(c) != "done"]
+
+    def wait_in(self, case_id: str, token: str, step: str, since: datetime) -> None:
+        """What the state machine does when it enters a wait: leave its token on the TASK item."""
+        task = self.tasks.get(case_id, Task(case_id, None, None, None, None))
+        self.tasks[case_id] = replace(task, token=token, step=step, since=since)
+
+
+@dataclass
+class FakeWorkflow(Workflow):
+    started: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    resumed: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    statuses: dict[str, str] = field(default_factory=dict)
+
+    def start(self, name: str, signal: dict[str, Any]) -> None:
+        self.started.append((name, signal))
+        self.statuses.setdefault(name, "RUNNING")
+
+    def resume(self, token: str, signal: dict[str, Any]) -> bool:
+        self.resumed.append((token, signal))
+        return True
+
+    def status(self, name: str) -> str | None:
+        return self.statuses.get(name)
+
+
+@dataclass
+class FakeBudget(AttemptBudget):
+    limit: int
+    spent: dict[str, int] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def spend(self, key: str, now: datetime) -> int:
+        self.calls.append("spend")
+        if self.spent.get(key, 0) >= self.limit:
+            return 60
+        self.spent[key] = self.spent.get(key, 0) + 1
+        return 0
+
+    def refund(self, key: str) -> None:
+        self.calls.append("refund")
+        self.spent[key] -= 1
+
+
+class NoStoredCalendar(CalendarStore):
+    def get(self, year: int) -> YearSchedule | None:
+        return None
+
+    def put(self, schedule: YearSchedule, *, updated_by: str, updated_at: datetime) -> None:
+        raise NotImplementedError
+
+
+def services(cases: FakeCases | None = None, workflow: FakeWorkflow | None = None) -> Services:
+    return Services(
+        cases=cases or FakeCases(),
+        workflow=workflow or FakeWorkflow(),
+        policy=load_policy("samr"),
+        calendar=CalendarService(NoStoredCalendar(), 60),
+        reminder=timedelta(days=1),
+        grace=timedelta(seconds=30),
+        task_retry=timedelta(seconds=60),
+        secret=b"test-secret-of-the-fake-services!",
+        max_backdate=timedelta(days=90),
+    )
+
+
+ZHANG = Party("张三", "+8613800138000", "zhang.san@example.com", "上海市黄浦区中山东一路1号")
+
+
+def file_complaint(services: Services, now: datetime, **changes: Any) -> Receipt:
+    """A case factory: a complete web complaint, registered through intake as the API would."""
+    fields: dict[str, Any] = {
+        "kind": Kind.COMPLAINT,
+        "channel": Channel.WEB,
+        "facts": "2026年11月1日在该超市购买的牛奶已过保质期。",
+        "complainant": ZHANG,
+        "respondent": Respondent("某某超市有限公司"),
+        "request": "退货并赔偿",
+    }
+    return register(Submission(**(fields | changes)), now=now, services=services)
