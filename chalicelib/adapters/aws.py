@@ -68,9 +68,9 @@ def is_outage(error: BaseException) -> bool:
             return True
         if isinstance(seen, ClientError) and seen.response.get("Error", {}).get("Code") in _OUTAGE_CODES:
             return True
-        if isinstance(seen, PynamoDBException) and seen.cause_response_code in _OUTAGE_CODES:
-            return True
         if isinstance(seen, BotoCoreError) and "timeout" in type(seen).__name__.lower():
             return True
-        seen = seen.__cause__ or seen.__context__
+        # PynamoDB keeps the botocore error it wraps in `.cause`
+        wrapped = seen.cause if isinstance(seen, PynamoDBException) else None
+        seen = wrapped or seen.__cause__ or seen.__context__
     return False

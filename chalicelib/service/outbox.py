@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from chalicelib.service.ports import DeadLetters, NoticeSender, Outbox, SendFailed
+from chalicelib.service.ports import DeadLetters, NoticeSender, Outbox, OutboxEntry, SendFailed
 
 log = logging.getLogger(__name__)
 #: Tries before a notice is given up on and dead-lettered.
@@ -37,7 +37,7 @@ def send(send_key: str, postbox: Postbox, now: datetime) -> str:
         postbox.outbox.failed(send_key, str(error), give_up=give_up, at=now)
         if not give_up:
             raise
-        postbox.dead_letters.put(entry, str(error))
+        postbox.dead_letters.put(OutboxEntry(send_key, entry.notice, entry.attempts + 1), str(error))
         log.error("notice_dead_lettered", extra={"send_key": send_key, "attempts": entry.attempts + 1})
         return "dead"
     postbox.outbox.sent(send_key, now)

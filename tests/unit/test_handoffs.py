@@ -1,0 +1,159 @@
+"""Keeping executions in step, on the in-memory ports: committed state only, bugs surface, only what
+is due is read, failed executions come back under a new name, and no notice is lost."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.domain.case import Actor
+from chalicelib.domain.deadlines import CHINA
+from chalicelib.domain.notices import Audience, Notice
+from chalicelib.service import outbox
+from chalicelib.service.desk import Staff, act
+from chalicelib.service.ports import (
+    DeadLetters,
+    NoticeSender,
+    Outbox,
+    OutboxEntry,
+    SendFailed,
+    WorkflowUnavailable,
+)
+from chalicelib.service.workflow import deliver, reconcile, start
+from tests.fakes import FakeCases, FakeWorkflow, file_complaint, services
+
+NOW = datetime(2026, 11, 23, 10, tzinfo=CHINA)
+SUPERVISOR = Staff(Actor("staff", "sup-1", "周主任"), frozenset({"supervisor"}))
+
+
+def test_a_handoff_carries_what_was_committed_not_the_callers_stale_copy() -> None:
+    cases, workflow = FakeCases(), FakeWorkflow()
+    ports = services(cases, workflow)
+    case = file_complaint(ports, NOW).cases[0]
+    cases.wait_in(case.id, "token-1", "acceptance", NOW)
+    # GIVEN two actions interleave: A accepts, B assigns, and only then A's hand-off goes out
+    stale = cases.get(case.id)
+    act(case.id, "decide", {"decision": "accept"}, version=1, staff=SUPERVISOR, services=ports, now=NOW)
+    cases.wait_in(case.id, "token-2", "assignment", NOW)
+    act(case.id, "assign", {"unit": "u1", "handler": "h-1"}, version=2, staff=SUPERVISOR, services=ports, now=NOW)
+    workflow.resumed.clear()
+    assert stale is not None and stale.status.value == "received"
+    # WHEN A's delayed hand-off is delivered
+    deliver(stale.id, ports, NOW)
+    # THEN the workflow is told the committed step (handling), never A's view (assignment)
+    assert [signal["step"] for _, signal in workflow.resumed] == ["handling"]
+
+
+def test_only_aws_errors_are_tolerated_around_starting_an_execution_a_bug_surfaces() -> None:
+    class Broken(FakeWorkflow):
+        def start(self, name: str, signal: dict[str, Any]) -> None:
+            raise KeyError("a bug")
+
+    class Unreachable(FakeWorkflow):
+        def start(self, name: str, signal: dict[str, Any]) -> None:
+            raise WorkflowUnavailable("throttled")
+
+    case = file_complaint(services(), NOW).cases[0]
+    start(case, services(workflow=Unreachable()), NOW)  # logged; the reconciliation starts it later
+    with pytest.raises(KeyError):
+        start(case, services(workflow=Broken()), NOW)
+
+
+def test_reconciliation_reads_only_the_cases_due_a_look() -> None:
+    cases, workflow = FakeCases(), FakeWorkflow()
+    ports = services(cases, workflow)
+    for n in range(200):
+        case = file_complaint(ports, NOW - timedelta(minutes=10)).cases[0]
+        cases.wait_in(case.id, f"t{n}", "acceptance", NOW - timedelta(minutes=10))
+        workflow.statuses[case.execution_name] = "RUNNING"
+        # each execution confirmed its wait: look again when its timer should have fired
+        cases.check_later(case.id, ports.next_look(case, NOW))
+    lost = list(cases.cases)[:3]
+    for case_id in lost:  # three hand-offs were never confirmed
+        cases.check_later(case_id, NOW - timedelta(minutes=5))
+    cases.calls.clear()
+    report = reconcile(ports, NOW)
+    assert report.checked == 3
+    assert cases.calls.count("get") == 3
+
+
+def test_a_failed_execution_is_restarted_under_a_new_name_at_the_current_step() -> None:
+    cases, workflow = FakeCases(), FakeWorkflow()
+    ports = services(cases, workflow)
+    case = file_complaint(ports, NOW - timedelta(minutes=10)).cases[0]
+    workflow.statuses[case.id] = "FAILED"
+    report = reconcile(ports, NOW)
+    assert report.restarted == 1
+    name, signal = workflow.started[-1]
+    assert name == f"{case.id}-1" and signal["step"] == "acceptance"
+    restarted = cases.get(case.id)
+    assert restarted is not None and restarted.generation == 1
+    assert cases.timeline(case.id)[-1].type == "workflow_restarted"
+
+
+class MemoryOutbox(Outbox):
+    def __init__(self, notice: Notice) -> None:
+        self.entry = OutboxEntry("c:000002:00", notice, 0)
+        self.state = "pending"
+
+    def pending(self, send_key: str) -> OutboxEntry | None:
+        return self.entry if self.state == "pending" else None
+
+    def sent(self, send_key: str, at: datetime) -> None:
+        self.state = "sent"
+
+    def failed(self, send_key: str, error: str, *, give_up: bool, at: datetime) -> int:
+        self.entry = OutboxEntry(send_key, self.entry.notice, self.entry.attempts + 1)
+        self.state = "dead" if give_up else "pending"
+        return self.entry.attempts
+
+
+class FlakySender(NoticeSender):
+    def __init__(self, failures: int) -> None:
+        self.failures, self.delivered = failures, 0
+
+    def send(self, notice: Notice, send_key: str) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise SendFailed("SNS throttled")
+        self.delivered += 1
+
+
+class Letters(DeadLetters):
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def put(self, entry: OutboxEntry, error: str) -> None:
+        self.items.append(entry.send_key)
+
+    def peek(self, limit: int) -> list[dict[str, Any]]:
+        return [{"send_key": k} for k in self.items]
+
+
+NOTICE = Notice(Audience.SUPERVISION, {"case_id": "c", "event": "escalated"})
+
+
+def test_a_notice_that_fails_is_retried_and_sent_once() -> None:
+    box = outbox.Postbox(MemoryOutbox(NOTICE), FlakySender(failures=2), Letters())
+    for _ in range(2):
+        with pytest.raises(SendFailed):  # the stream delivers it again
+            outbox.send("c:000002:00", box, NOW)
+    assert outbox.send("c:000002:00", box, NOW) == "sent"
+    assert outbox.send("c:000002:00", box, NOW) == "skipped"  # a redelivered record sends nothing twice
+    assert box.sender.delivered == 1  # type: ignore[attr-defined]
+
+
+def test_a_notice_that_keeps_failing_ends_in_the_dead_letter_queue() -> None:
+    letters = Letters()
+    box = outbox.Postbox(MemoryOutbox(NOTICE), FlakySender(failures=99), letters)
+    results = []
+    for _ in range(outbox.MAX_ATTEMPTS):
+        try:
+            results.append(outbox.send("c:000002:00", box, NOW))
+        except SendFailed:
+            results.append("retry")
+    assert results == ["retry"] * (outbox.MAX_ATTEMPTS - 1) + ["dead"]
+    assert letters.peek(10) == [{"send_key": "c:000002:00"}]
+    assert outbox.send("c:000002:00", box, NOW) == "skipped"
