@@ -86,7 +86,7 @@ def _act(call: Call, tracking_code: str, action: str) -> schemas.PublicCaseOut:
         tracking_code,
         call.header("X-Access-Code"),
         action,
-        call.body.model_dump(exclude_none=True),
+        call.body,
         client=call.client,
         now=wiring.now(),
         services=wiring.services(),

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import phonenumbers
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.domain.case import Channel, Kind, Status
 from chalicelib.domain.deadlines import Basis
-from chalicelib.domain.lifecycle.reasons import MediationEnd, RejectReason
-
-CENT = Decimal("0.01")
+from chalicelib.domain.lifecycle import commands as cmd
+from chalicelib.domain.values import Money, Text100, Text200, Text300, Text2000, Text5000
 
 
 def _phone(value: str) -> str:
@@ -28,34 +26,8 @@ def _phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-#: Characters that take up no visible space though they are not whitespace or format characters.
-_BLANK = frozenset("\u2800\u3164\u115f\u1160\uffa0")
-_INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
-
-
-def _clean_text(value: str) -> str:
-    """Control characters other than newline and tab are dropped; text made only of invisible
-    characters (zero-width spaces, blank fillers) is not text."""
-    text = "".join(ch for ch in value.replace("\r\n", "\n") if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-    text = text.strip()
-    if not any(unicodedata.category(ch) not in _INVISIBLE and ch not in _BLANK for ch in text):
-        raise ValueError("must contain visible text")
-    return text
-
-
-_CLEAN = AfterValidator(_clean_text)
-Text100 = Annotated[str, StringConstraints(max_length=100), _CLEAN]
-Text200 = Annotated[str, StringConstraints(max_length=200), _CLEAN]
-Text300 = Annotated[str, StringConstraints(max_length=300), _CLEAN]
-Text500 = Annotated[str, StringConstraints(max_length=500), _CLEAN]
-Text1000 = Annotated[str, StringConstraints(max_length=1000), _CLEAN]
-Text2000 = Annotated[str, StringConstraints(max_length=2000), _CLEAN]
-Text5000 = Annotated[str, StringConstraints(max_length=5000), _CLEAN]
 Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
 Email = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Money = Annotated[
-    Decimal, Field(ge=0, le=Decimal("1000000000"), decimal_places=2), AfterValidator(lambda d: d.quantize(CENT))
-]
 UploadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Category = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.-]{1,64}$")]
 
@@ -128,17 +100,16 @@ class StaffIntakeIn(SubmissionIn):
     received_at: AwareDatetime = Field(description="when the centre received it: now or in the past")
 
 
-class WithdrawIn(Body):
-    reason: Text500 | None = None
+class WithdrawIn(cmd.Withdraw, Body):
+    pass
 
 
-class FeedbackIn(Body):
-    satisfied: bool
-    comment: Text1000 | None = None
+class FeedbackIn(cmd.Feedback, Body):
+    pass
 
 
-class AppealIn(Body):
-    reason: Text2000
+class AppealIn(cmd.Appeal, Body):
+    pass
 
 
 class CalendarYearIn(Body):
@@ -233,74 +204,48 @@ class ActionIn(Body):
     version: Version | None = None
 
 
-class DecideIn(ActionIn):
-    decision: Literal["accept", "reject", "transfer"]
-    reason_code: RejectReason | None = None
-    transfer_to: Text200 | None = Field(None, description="the competent body a case outside the remit goes to")
-    severity: Literal["major", "general", "minor"] | None = None
-    note: Text2000 | None = None
+class DecideIn(cmd.Decide, ActionIn):
+    pass
 
 
-class AssignIn(ActionIn):
-    unit: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-    handler: Annotated[str, StringConstraints(min_length=1, max_length=128)] = Field(
-        description="the handler's staff id"
-    )
-    handler_name: Text100 | None = None
+class AssignIn(cmd.Assign, ActionIn):
+    pass
 
 
-class FindingsIn(ActionIn):
-    text: Text5000
+class FindingsIn(cmd.Findings, ActionIn):
+    pass
 
 
-class PauseIn(ActionIn):
-    reason: Literal["appraisal", "testing"]
-    note: Text1000 | None = None
+class PauseIn(cmd.Pause, ActionIn):
+    pass
 
 
-class ResumeIn(ActionIn):
-    note: Text1000 | None = None
+class ResumeIn(cmd.Resume, ActionIn):
+    pass
 
 
-class MediationIn(ActionIn):
-    step: Literal["start", "agreement", "terminate"]
-    complainant_consents: bool | None = None
-    respondent_consents: bool | None = None
-    time: AwareDatetime | None = None
-    place: Text300 | None = None
-    mediator: Text100 | None = None
-    terms: Text5000 | None = None
-    reason: MediationEnd | None = None
-    note: Text1000 | None = None
+class MediationIn(cmd.Mediation, ActionIn):
+    pass
 
 
-class ExtensionIn(ActionIn):
-    step: Literal["request", "approve", "refuse"]
-    clock: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")] = Field(
-        description="the clock to extend; on approve or refuse, the one the request was for"
-    )
-    working_days: Annotated[int, Field(ge=1, le=60)] | None = Field(
-        None, description="how much longer, in the clock's own unit (working days, days or hours)"
-    )
-    reason: Text2000 | None = None
+class ExtensionIn(cmd.Extension, ActionIn):
+    pass
 
 
-class RespondIn(ActionIn):
-    message: Text5000
-    outcome: Literal["resolved", "partly_resolved", "not_resolved"]
-    compensation_amount: Money | None = None
+class RespondIn(cmd.Respond, ActionIn):
+    pass
 
 
-class CloseIn(ActionIn):
-    note: Text1000 | None = None
+class CloseIn(cmd.Close, ActionIn):
+    pass
 
 
-class ReopenIn(ActionIn):
-    reason: Text1000
+class ReopenIn(cmd.Reopen, ActionIn):
+    pass
 
 
-class NotifyIn(ActionIn):
-    channel: Literal["sms", "phone", "email", "letter"] | None = None
+class NotifyIn(cmd.Notify, ActionIn):
+    pass
 
 
 class StaffDeadlineOut(DeadlineOut):

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from chalice import Blueprint
-from pydantic import BaseModel
 
 from chalicelib import wiring
 from chalicelib.adapters.idempotency import once
@@ -226,14 +225,14 @@ def _version(call: Call, body: schemas.ActionIn) -> int | None:
 
 def _action_view(action: str) -> Callable[..., schemas.StaffCaseOut]:
     def view(call: Call, case_id: str) -> schemas.StaffCaseOut:
-        body: BaseModel = call.body
-        fields = body.model_dump(mode="json", exclude_none=True, exclude={"version"})
-        version = _version(call, call.body)
+        command: schemas.ActionIn = call.body  # the action's typed command, plus the version it is based on
+        fields = command.model_dump(mode="json", exclude_none=True, exclude={"version"})
+        version = _version(call, command)
         staff = _staff(call.staff)
 
         def perform(_: dict[str, Any]) -> dict[str, Any]:
             now = wiring.now()
-            case = desk.act(case_id, action, fields, version=version, staff=staff, services=wiring.services(), now=now)
+            case = desk.act(case_id, action, command, version=version, staff=staff, services=wiring.services(), now=now)
             record = desk.CaseRecord(case, wiring.cases().timeline(case.id), False, None)
             return views.staff_case(record, now).model_dump(mode="json")
 

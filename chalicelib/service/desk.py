@@ -59,7 +59,7 @@ def record(case_id: str, staff: Staff, services: Services, now: datetime) -> Cas
 def act(
     case_id: str,
     action: str,
-    body: dict[str, Any],
+    command: Any,
     *,
     version: int | None,
     staff: Staff,
@@ -78,8 +78,9 @@ def act(
     if version != case.version:
         raise VersionConflict(f"the case is at version {case.version}, not {version}; reload it and try again")
     before = step_of(case)
-    events = STAFF_ACTIONS[action](case, services.ctx(now, staff.actor, staff.roles), body)
-    commit(case, events, before, services, now, timer_moved=(action, body.get("step")) in _TIMER_MOVES)
+    events = STAFF_ACTIONS[action](case, services.ctx(now, staff.actor, staff.roles), command)
+    moved = (action, getattr(command, "step", None)) in _TIMER_MOVES
+    commit(case, events, before, services, now, timer_moved=moved)
     return case
 
 

@@ -58,7 +58,7 @@ def act(
     tracking_code: str,
     access_code: str | None,
     action: str,
-    body: dict[str, Any],
+    command: Any,
     *,
     client: str,
     now: datetime,
@@ -70,7 +70,7 @@ def act(
     conflicts = 0
     while True:
         before = step_of(case)
-        events = PUBLIC_ACTIONS[action](case, services.ctx(now, PUBLIC), body)
+        events = PUBLIC_ACTIONS[action](case, services.ctx(now, PUBLIC), command)
         try:
             commit(case, events, before, services, now)
             return case

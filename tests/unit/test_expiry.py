@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import SYSTEM, Actor, Case, Channel, Kind, Party, Respondent, Status
 from chalicelib.domain.deadlines import CHINA, start_clock
+from chalicelib.domain.lifecycle import commands as cmd
 from chalicelib.domain.lifecycle.actions import assign, decide, mediation, respond
 from chalicelib.domain.lifecycle.context import Ctx
 from chalicelib.domain.lifecycle.expiry import deadline_passed
@@ -38,14 +39,18 @@ def handled_case() -> Case:
         Party("张三", "+8613800138000"),
         respondent=Respondent("某店"),
     )
-    decide(case, at(T0), {"decision": "accept"})
-    assign(case, at(T0), {"unit": "u", "handler": "h-1"})
+    decide(case, at(T0), cmd.Decide(decision="accept"))
+    assign(case, at(T0), cmd.Assign(unit="u", handler="h-1"))
     return case
 
 
 def test_sixty_days_without_agreement_terminate_the_mediation_and_escalate() -> None:
     case = handled_case()
-    mediation(case, at(T0), {"step": "start", "complainant_consents": True, "respondent_consents": True})
+    mediation(
+        case,
+        at(T0),
+        cmd.Mediation(step="start", complainant_consents=True, respondent_consents=True),
+    )
     late = at(case.deadlines["mediation"].due_at + timedelta(minutes=1))
     late = replace(late, actor=SYSTEM)
     events = deadline_passed(case, "mediation", late)
@@ -58,7 +63,7 @@ def test_sixty_days_without_agreement_terminate_the_mediation_and_escalate() -> 
 
 def test_a_follow_up_nobody_answers_closes_the_case_as_no_reply() -> None:
     case = handled_case()
-    respond(case, at(T0), {"message": "已处理", "outcome": "resolved"})
+    respond(case, at(T0), cmd.Respond(message="已处理", outcome="resolved"))
     expired = at(case.deadlines["follow_up"].due_at + timedelta(seconds=1))
     events = deadline_passed(case, "feedback", expired)
     assert [(e.type, e.data.get("outcome")) for e in events] == [("closed", "no_reply")]

@@ -10,6 +10,7 @@ import pytest
 
 from chalicelib.domain.case import Actor
 from chalicelib.domain.deadlines import CHINA
+from chalicelib.domain.lifecycle import commands as cmd
 from chalicelib.domain.notices import Audience, Notice
 from chalicelib.service import outbox
 from chalicelib.service.desk import Staff, act
@@ -35,9 +36,9 @@ def test_a_handoff_carries_what_was_committed_not_the_callers_stale_copy() -> No
     cases.wait_in(case.id, "token-1", "acceptance", NOW)
     # GIVEN two actions interleave: A accepts, B assigns, and only then A's hand-off goes out
     stale = cases.get(case.id)
-    act(case.id, "decide", {"decision": "accept"}, version=1, staff=SUPERVISOR, services=ports, now=NOW)
+    act(case.id, "decide", cmd.Decide(decision="accept"), version=1, staff=SUPERVISOR, services=ports, now=NOW)
     cases.wait_in(case.id, "token-2", "assignment", NOW)
-    act(case.id, "assign", {"unit": "u1", "handler": "h-1"}, version=2, staff=SUPERVISOR, services=ports, now=NOW)
+    act(case.id, "assign", cmd.Assign(unit="u1", handler="h-1"), version=2, staff=SUPERVISOR, services=ports, now=NOW)
     workflow.resumed.clear()
     assert stale is not None and stale.status.value == "received"
     # WHEN A's delayed hand-off is delivered

@@ -9,6 +9,7 @@ import pytest
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.case import Actor, Case, Channel, Kind, Party, Respondent, Status
 from chalicelib.domain.deadlines import CHINA, Basis, start_clock
+from chalicelib.domain.lifecycle import commands as cmd
 from chalicelib.domain.lifecycle.actions import assign, decide, findings
 from chalicelib.domain.lifecycle.context import Ctx
 from chalicelib.domain.lifecycle.steps import step_of, timer
@@ -45,7 +46,7 @@ def new_case(profile: str, category: str | None = None) -> tuple[Case, Ctx]:
 def test_samr_acceptance_then_sixty_calendar_days_of_mediation_from_acceptance() -> None:
     case, ctx = new_case("samr")
     assert case.deadlines["acceptance"].due_date == date(2026, 10, 13)  # 29, 30 Sep; 8, 9, 10(Sat), 12, 13 Oct
-    decide(case, ctx, {"decision": "accept"})
+    decide(case, ctx, cmd.Decide(decision="accept"))
     mediation = case.deadlines["mediation"]
     assert (mediation.basis, mediation.length) == (Basis.CALENDAR_DAYS, 60)
     assert mediation.due_date == date(2026, 11, 27)
@@ -54,7 +55,7 @@ def test_samr_acceptance_then_sixty_calendar_days_of_mediation_from_acceptance()
 
 def test_samr_quality_disputes_are_mediated_within_thirty_days() -> None:
     case, ctx = new_case("samr", category="quality")
-    decide(case, ctx, {"decision": "accept"})
+    decide(case, ctx, cmd.Decide(decision="accept"))
     assert case.deadlines["mediation"].length == 30
 
 
@@ -70,7 +71,7 @@ def test_enterprise_replies_by_severity_counted_from_receipt(severity: str, due:
     case, ctx = new_case("enterprise")
     assert case.deadlines["acceptance"].due_at == RECEIVED + timedelta(hours=24)
     assert case.deadlines["preliminary_reply"].due_at == RECEIVED + timedelta(hours=48)
-    decide(case, ctx, {"decision": "accept", "severity": severity})
+    decide(case, ctx, cmd.Decide(decision="accept", severity=severity))
     assert case.deadlines["reply"].due_at == due
 
 
@@ -78,11 +79,11 @@ def test_airline_reply_investigation_and_verification() -> None:
     case, ctx = new_case("airline")
     # 10 working days from first contact: 29, 30 Sep; 8, 9, 10 (Sat, worked), 12–16 Oct
     assert case.deadlines["reply"].due_date == date(2026, 10, 16)
-    decide(case, ctx, {"decision": "accept"})
-    assign(case, ctx, {"unit": "ground-services", "handler": "h-1"})
+    decide(case, ctx, cmd.Decide(decision="accept"))
+    assign(case, ctx, cmd.Assign(unit="ground-services", handler="h-1"))
     assert case.deadlines["investigation"].length == 5
     assert step_of(case) == "handling"
-    findings(case, ctx, {"text": "行李延误属实"})
+    findings(case, ctx, cmd.Findings(text="行李延误属实"))
     assert case.deadlines["investigation"].stopped_at == ctx.now
     assert (case.deadlines["verification"].length, case.deadlines["verification"].basis) == (3, Basis.WORKING_DAYS)
 
@@ -91,8 +92,8 @@ def test_the_workflow_waits_for_the_nearest_clock_of_its_step() -> None:
     case, ctx = new_case("enterprise")
     # in acceptance only the 24-hour first review guards the step: two hours are gone
     assert timer(case, ctx.now, timedelta(days=1)) == 22 * 3600
-    decide(case, ctx, {"decision": "accept", "severity": "major"})
-    assign(case, ctx, {"unit": "cs", "handler": "h-1"})
+    decide(case, ctx, cmd.Decide(decision="accept", severity="major"))
+    assign(case, ctx, cmd.Assign(unit="cs", handler="h-1"))
     # handling: the 48-hour preliminary reply and the 24-hour major reply; the nearer one wins
     assert timer(case, ctx.now, timedelta(days=1)) == 22 * 3600
 
@@ -109,8 +110,8 @@ def test_who_is_escalated_to_is_part_of_the_profile() -> None:
     from chalicelib.domain.lifecycle.expiry import deadline_passed
 
     case, ctx = new_case("enterprise")
-    decide(case, ctx, {"decision": "accept", "severity": "major"})
-    assign(case, ctx, {"unit": "cs", "handler": "h-1"})
+    decide(case, ctx, cmd.Decide(decision="accept", severity="major"))
+    assign(case, ctx, cmd.Assign(unit="cs", handler="h-1"))
     late = Ctx(case.deadlines["reply"].due_at + timedelta(minutes=5), SUPERVISOR, ctx.policy, CALENDAR)
     events = deadline_passed(case, "handling", late)
     assert {e.data["clock"]: e.data["escalate_to"] for e in events} == {"reply": "leadership"}

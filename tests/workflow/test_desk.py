@@ -13,6 +13,7 @@ from chalice.test import Client
 from chalicelib import wiring
 from chalicelib.adapters.workflow import StepFunctionsWorkflow
 from chalicelib.domain.case import Actor
+from chalicelib.domain.lifecycle import commands as cmd
 from chalicelib.errors import VersionConflict
 from chalicelib.service import desk
 from chalicelib.service.ports import WorkflowUnavailable
@@ -57,7 +58,7 @@ def test_the_authorization_matrix(client: Client) -> None:
         "findings": {"text": "t"},
         "pause": {"reason": "testing"},
         "resume": {},
-        "mediation": {"step": "start"},
+        "mediation": {"step": "start", "complainant_consents": True, "respondent_consents": True},
         "extension": {"step": "request", "clock": "acceptance", "working_days": 1, "reason": "r"},
         "respond": {"message": "m", "outcome": "resolved"},
         "close": {},
@@ -191,7 +192,9 @@ def test_twenty_conflicting_actions_at_once_exactly_one_wins(
 
     def attempt(n: int) -> None:
         try:
-            decision = {"decision": "transfer", "transfer_to": f"第{n}分局"} if n % 2 else {"decision": "accept"}
+            decision = (
+                cmd.Decide(decision="transfer", transfer_to=f"第{n}分局") if n % 2 else cmd.Decide(decision="accept")
+            )
             desk.act(case_id, "decide", decision, version=version, staff=staff, services=services, now=wiring.now())
             outcomes.append("won")
         except VersionConflict:

@@ -1,5 +1,6 @@
-"""Every action staff and complainants take: each checks the case's state (raising `InvalidState`),
-changes the case, and returns the timeline events to record."""
+"""Every action staff and complainants take: each checks what the transition table cannot (raising
+`InvalidState`), changes the case, and returns the timeline events to record. Commands arrive
+validated (`commands.py`); which states allow which action is `transitions.py`."""
 
 from __future__ import annotations
 
@@ -7,22 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from chalicelib.domain.case import Case, Event, Kind, Status
+from chalicelib.domain.lifecycle import commands as cmd
 from chalicelib.domain.lifecycle.clocks import clock_event, restart_handling_clocks, rules_of, stop_all
 from chalicelib.domain.lifecycle.context import Ctx
-from chalicelib.domain.lifecycle.reasons import MEDIATION_END_REASONS, REJECT_REASONS
 from chalicelib.domain.lifecycle.steps import running, step_of
+from chalicelib.domain.lifecycle.transitions import require
 from chalicelib.domain.roles import SUPERVISOR
-from chalicelib.errors import Forbidden, InvalidInput, InvalidState
-
-
-def _require(case: Case, allowed: set[Status], action: str) -> None:
-    if case.status not in allowed:
-        raise InvalidState(f"a case that is {case.status.value} cannot be {action}")
-
-
-def _require_kind(case: Case, kinds: set[Kind], action: str) -> None:
-    if case.kind not in kinds:
-        raise InvalidState(f"a {case.kind.value} cannot be {action}")
+from chalicelib.errors import Forbidden, InvalidState
 
 
 def _not_paused(case: Case, action: str) -> None:
@@ -30,31 +22,28 @@ def _not_paused(case: Case, action: str) -> None:
         raise InvalidState(f"the case is paused for {case.paused['reason']}; resume it before it can be {action}")
 
 
-def decide(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def _with_note(data: dict[str, Any], note: str | None) -> dict[str, Any]:
+    return data | ({"note": note} if note else {})
+
+
+def decide(case: Case, ctx: Ctx, body: cmd.Decide) -> list[Event]:
     """Acceptance (受理) of a complaint, the filing decision (立案) on a report; an enquiry or
     suggestion outside the remit is passed on (transfer)."""
-    _require(case, {Status.RECEIVED}, "decided on again")
-    decision = body["decision"]
+    require(case, "decide")
+    decision = body.decision
     if case.kind in (Kind.ENQUIRY, Kind.SUGGESTION) and decision != "transfer":
         raise InvalidState(f"a {case.kind.value} is answered (respond) or passed on (transfer), not {decision}ed")
-    data: dict[str, Any] = {}
-    if body.get("note"):
-        data["note"] = body["note"]
+    data = _with_note({}, body.note)
     if decision == "accept":
         case.status = Status.ACCEPTED
-        case.severity = body.get("severity") or "general"
+        case.severity = body.severity or "general"
         data["severity"] = case.severity
         event = "accepted"
     elif decision == "reject":
-        if body.get("reason_code") not in REJECT_REASONS:
-            raise InvalidInput(
-                "a rejection needs a reason code", fields={"reason_code": "one of " + ", ".join(sorted(REJECT_REASONS))}
-            )
-        case.status, data["reason_code"], event = Status.REJECTED, body["reason_code"], "rejected"
+        assert body.reason_code is not None  # the command requires it
+        case.status, data["reason_code"], event = Status.REJECTED, body.reason_code.value, "rejected"
     else:
-        if not body.get("transfer_to"):
-            raise InvalidInput("a transfer names the competent body", fields={"transfer_to": "required"})
-        case.status, data["transfer_to"], event = Status.TRANSFERRED, body["transfer_to"], "transferred"
+        case.status, data["transfer_to"], event = Status.TRANSFERRED, body.transfer_to, "transferred"
     clock_event(case, "decided", ctx)
     if case.status is Status.ACCEPTED:
         clock_event(case, "accepted", ctx)
@@ -63,93 +52,78 @@ def decide(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
     return [Event(event, ctx.now, ctx.actor, data)]
 
 
-def assign(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def assign(case: Case, ctx: Ctx, body: cmd.Assign) -> list[Event]:
     """Hand the case to a handling unit and a named handler (交办); a supervisor may also reassign."""
-    _require_kind(case, {Kind.COMPLAINT, Kind.REPORT}, "assigned")
-    _require(case, {Status.ACCEPTED, Status.ASSIGNED, Status.INVESTIGATING}, "assigned")
+    require(case, "assign")
     if case.kind is Kind.REPORT and step_of(case) == "notify_reporter":
         raise InvalidState("tell the real-name reporter of the decision before assigning the report")
     first = case.status is Status.ACCEPTED
-    case.unit, case.handler_id = body["unit"], body["handler"]
-    case.handler_name = body.get("handler_name") or body["handler"]
+    case.unit, case.handler_id = body.unit, body.handler
+    case.handler_name = body.handler_name or body.handler
     if first:
         case.status = Status.ASSIGNED
         clock_event(case, "assigned", ctx)
     return [Event("assigned", ctx.now, ctx.actor, {"unit": case.unit, "handler": case.handler_id})]
 
 
-def findings(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def findings(case: Case, ctx: Ctx, body: cmd.Findings) -> list[Event]:
     """Investigation findings (调查核实), or a report's verification (核查) before the filing decision."""
-    if not (case.kind is Kind.REPORT and case.status is Status.RECEIVED):
-        _require(case, {Status.ASSIGNED, Status.INVESTIGATING, Status.MEDIATING}, "given findings")
+    require(case, "findings")
     if case.status is Status.ASSIGNED:
         case.status = Status.INVESTIGATING
     clock_event(case, "findings", ctx)
-    return [Event("findings", ctx.now, ctx.actor, {"text": body["text"]})]
+    return [Event("findings", ctx.now, ctx.actor, {"text": body.text})]
 
 
-def pause(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def pause(case: Case, ctx: Ctx, body: cmd.Pause) -> list[Event]:
     """Appraisal or testing (鉴定/检测) stops the pausable clocks until `resume`."""
-    _require(case, {Status.ASSIGNED, Status.INVESTIGATING, Status.MEDIATING}, "paused")
+    require(case, "pause")
     if case.paused:
         raise InvalidState("the case is already paused")
-    case.paused = {"reason": body["reason"], "since": ctx.now.isoformat(), "resume_to": step_of(case)}
+    case.paused = {"reason": body.reason, "since": ctx.now.isoformat(), "resume_to": step_of(case)}
     rules = rules_of(case, ctx.policy)
     for name, deadline in case.deadlines.items():
         if deadline.running and rules.get(name, None) is not None and rules[name].pausable:
             case.deadlines[name] = deadline.pause(ctx.now)
-    data = {"pause_reason": body["reason"]} | ({"note": body["note"]} if body.get("note") else {})
-    return [Event("paused", ctx.now, ctx.actor, data)]
+    return [Event("paused", ctx.now, ctx.actor, _with_note({"pause_reason": body.reason}, body.note))]
 
 
-def resume(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def resume(case: Case, ctx: Ctx, body: cmd.Resume) -> list[Event]:
     """Appraisal or testing is over: the paused clocks run again, their due times moved by the pause."""
     if not case.paused:
         raise InvalidState("the case is not paused")
+    require(case, "resume")
     case.paused = None
     moved = {}
     for name, deadline in case.deadlines.items():
         if deadline.paused:
             case.deadlines[name] = deadline.resume(ctx.now, ctx.calendar)
             moved[name] = case.deadlines[name].due_date.isoformat()
-    data: dict[str, Any] = {"due_dates": moved}
+    data: dict[str, Any] = _with_note({"due_dates": moved}, body.note)
     if len(moved) == 1:
         data["clock"], data["due_date"] = next(iter(moved.items()))
     return [Event("resumed", ctx.now, ctx.actor, data)]
 
 
-def mediation(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def mediation(case: Case, ctx: Ctx, body: cmd.Mediation) -> list[Event]:
     """Mediation (调解): only with both parties' consent; ends in an agreement or is terminated."""
-    _require_kind(case, {Kind.COMPLAINT}, "mediated")
     _not_paused(case, "mediated")
-    step = body["step"]
+    step = body.step
     if step == "start":
-        _require(case, {Status.ASSIGNED, Status.INVESTIGATING}, "taken to mediation")
-        if not (body.get("complainant_consents") and body.get("respondent_consents")):
-            raise InvalidInput(
-                "mediation needs both parties' consent",
-                fields={"complainant_consents": "must be true", "respondent_consents": "must be true"},
-            )
+        require(case, "mediation.start")
         case.status = Status.MEDIATING
-        arrangements = {k: body[k] for k in ("time", "place", "mediator") if body.get(k)}
+        given = {"time": body.time.isoformat() if body.time else None, "place": body.place, "mediator": body.mediator}
+        arrangements = {k: v for k, v in given.items() if v}
         case.mediation = {"started_at": ctx.now.isoformat(), **arrangements}
         return [Event("mediation", ctx.now, ctx.actor, {"step": "start", **arrangements})]
-    _require(case, {Status.MEDIATING}, "given a mediation outcome")
+    require(case, "mediation.end")
     if step == "agreement":
-        if not body.get("terms"):
-            raise InvalidInput("an agreement records its terms", fields={"terms": "required"})
         case.status = Status.INVESTIGATING
-        case.mediation = {**(case.mediation or {}), "outcome": "agreement", "terms": body["terms"]}
-        return [
-            Event(
-                "mediation", ctx.now, ctx.actor, {"step": "agreement", "outcome": "agreement", "terms": body["terms"]}
-            )
-        ]
-    if body.get("reason") not in MEDIATION_END_REASONS:
-        raise InvalidInput(
-            "a termination gives its reason", fields={"reason": "one of " + ", ".join(sorted(MEDIATION_END_REASONS))}
-        )
-    return end_mediation(case, ctx, body["reason"], body.get("note"))
+        case.mediation = {**(case.mediation or {}), "outcome": "agreement", "terms": body.terms}
+        data = {"step": "agreement", "outcome": "agreement", "terms": body.terms}
+        return [Event("mediation", ctx.now, ctx.actor, data)]
+    assert body.reason is not None  # the command requires it
+    return end_mediation(case, ctx, body.reason.value, body.note)
 
 
 def end_mediation(case: Case, ctx: Ctx, reason: str, note: str | None) -> list[Event]:
@@ -159,9 +133,10 @@ def end_mediation(case: Case, ctx: Ctx, reason: str, note: str | None) -> list[E
     return [Event("mediation", ctx.now, ctx.actor, data)]
 
 
-def extension(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def extension(case: Case, ctx: Ctx, body: cmd.Extension) -> list[Event]:
     """Extension (延期): the handler asks with reasons, a supervisor approves or refuses."""
-    step = body["step"]
+    require(case, "extension")
+    step = body.step
     if step == "request":
         return _request_extension(case, ctx, body)
     if not case.pending_extension:
@@ -170,13 +145,11 @@ def extension(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
         raise Forbidden("only a supervisor decides on an extension")
     if case.pending_extension.get("by") == ctx.actor.id:
         raise Forbidden("an extension is decided by a supervisor other than the one who asked for it")
-    if body.get("clock") != case.pending_extension["clock"]:
+    if body.clock != case.pending_extension["clock"]:
         raise InvalidState(f"the extension waiting for a decision is for the {case.pending_extension['clock']} clock")
     request, case.pending_extension = case.pending_extension, None
     if step == "refuse":
-        return [
-            Event("extension_refused", ctx.now, ctx.actor, {"clock": request["clock"], "reason": body.get("reason")})
-        ]
+        return [Event("extension_refused", ctx.now, ctx.actor, {"clock": request["clock"], "reason": body.reason})]
     clock = request["clock"]
     if not running(case, clock):
         raise InvalidState(f"the {clock} clock is no longer running")
@@ -188,56 +161,45 @@ def extension(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
     ]
 
 
-def _request_extension(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
-    clock, length = body.get("clock"), body.get("working_days")
-    if not clock or not running(case, clock):
+def _request_extension(case: Case, ctx: Ctx, body: cmd.Extension) -> list[Event]:
+    clock, length = body.clock, body.working_days or 0
+    if not running(case, clock):
         raise InvalidState(f"there is no running clock {clock!r} to extend")
-    if not length or length < 1:
-        raise InvalidInput("say how much longer is needed", fields={"working_days": "a positive number"})
-    if not body.get("reason"):
-        raise InvalidInput("an extension request gives its reasons", fields={"reason": "required"})
     if case.pending_extension:
         raise InvalidState("an extension request is already waiting for a supervisor")
     rule = rules_of(case, ctx.policy)[clock]
     if rule.max_extension is not None and case.deadlines[clock].extended + length > rule.max_extension:
         allowed = rule.max_extension - case.deadlines[clock].extended
         raise InvalidState(f"the {clock} clock may be extended by at most {allowed} more ({rule.source})")
-    case.pending_extension = {"clock": clock, "length": length, "reason": body["reason"], "by": ctx.actor.id}
-    return [
-        Event("extension_requested", ctx.now, ctx.actor, {"clock": clock, "length": length, "reason": body["reason"]})
-    ]
+    case.pending_extension = {"clock": clock, "length": length, "reason": body.reason, "by": ctx.actor.id}
+    return [Event("extension_requested", ctx.now, ctx.actor, {"clock": clock, "length": length, "reason": body.reason})]
 
 
-def respond(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def respond(case: Case, ctx: Ctx, body: cmd.Respond) -> list[Event]:
     """The answer to the complainant (答复), with the outcome and reasons."""
     _not_paused(case, "answered")
-    if case.kind in (Kind.ENQUIRY, Kind.SUGGESTION):
-        _require(case, {Status.RECEIVED}, "answered")
-    elif case.kind is Kind.REPORT:
-        _require(case, {Status.ACCEPTED, Status.ASSIGNED, Status.INVESTIGATING}, "given a result")
-        if step_of(case) == "notify_reporter":
-            raise InvalidState("tell the real-name reporter of the filing decision first")
-    else:
-        _require(case, {Status.ASSIGNED, Status.INVESTIGATING}, "answered")
-    amount = body.get("compensation_amount")
+    require(case, "respond")
+    if step_of(case) == "notify_reporter":
+        raise InvalidState("tell the real-name reporter of the filing decision first")
+    amount = body.compensation_amount
     case.response = {
         "at": ctx.now.isoformat(),
-        "message": body["message"],
-        "outcome": body["outcome"],
+        "message": body.message,
+        "outcome": body.outcome,
         "compensation_amount": str(amount) if amount is not None else None,
     }
-    events = [Event("responded", ctx.now, ctx.actor, {"outcome": body["outcome"], "message": body["message"]})]
+    events = [Event("responded", ctx.now, ctx.actor, {"outcome": body.outcome, "message": body.message})]
     clock_event(case, "responded", ctx)
     case.under_review = False
     if case.kind is Kind.COMPLAINT:
         case.status = Status.RESPONDED
     else:
         case.status = Status.CLOSED
-        events.append(Event("closed", ctx.now, ctx.actor, {"outcome": body["outcome"]}))
+        events.append(Event("closed", ctx.now, ctx.actor, {"outcome": body.outcome}))
     return events
 
 
-def close(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def close(case: Case, ctx: Ctx, body: cmd.Close) -> list[Event]:
     """Closing (结案): after the response, or the supervisor's final decision on an appeal."""
     if case.under_review:
         if SUPERVISOR not in ctx.roles:
@@ -245,21 +207,20 @@ def close(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
         case.under_review = False
         stop_all(case, ctx.now)
         case.status = Status.CLOSED
-        return [Event("closed", ctx.now, ctx.actor, {"outcome": "appeal_decided", "note": body.get("note")})]
-    _require(case, {Status.RESPONDED}, "closed before it is answered")
+        return [Event("closed", ctx.now, ctx.actor, _with_note({"outcome": "appeal_decided"}, body.note))]
+    require(case, "close")
     case.status = Status.CLOSED
     clock_event(case, "feedback", ctx)
     clock_event(case, "closed", ctx)
-    return [Event("closed", ctx.now, ctx.actor, {"outcome": "closed_by_staff", "note": body.get("note")})]
+    return [Event("closed", ctx.now, ctx.actor, _with_note({"outcome": "closed_by_staff"}, body.note))]
 
 
-def reopen(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def reopen(case: Case, ctx: Ctx, body: cmd.Reopen) -> list[Event]:
     """Re-dispatch (重新派单) for another round of handling."""
-    _require_kind(case, {Kind.COMPLAINT}, "reopened")
-    _require(case, {Status.RESPONDED, Status.CLOSED, Status.INVESTIGATING, Status.ASSIGNED}, "reopened")
+    require(case, "reopen")
     if case.status in (Status.INVESTIGATING, Status.ASSIGNED) and not case.under_review:
         raise InvalidState("the case is already being handled")
-    return _reopen(case, ctx, body["reason"])
+    return _reopen(case, ctx, body.reason)
 
 
 def _reopen(case: Case, ctx: Ctx, reason: str) -> list[Event]:
@@ -271,13 +232,14 @@ def _reopen(case: Case, ctx: Ctx, reason: str) -> list[Event]:
     return [Event("reopened", ctx.now, ctx.actor, {"reason": reason})]
 
 
-def notify_reporter(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def notify_reporter(case: Case, ctx: Ctx, body: cmd.Notify) -> list[Event]:
     """A real-name reporter is told the filing decision (within 5 working days of it)."""
+    require(case, "notify")
     if step_of(case) != "notify_reporter":
         raise InvalidState("there is no decision waiting to be told to a real-name reporter")
     case.notified_reporter = True
     clock_event(case, "notified", ctx)
-    data = {"about": "filing_decision", "channel": body.get("channel") or "sms"}
+    data = {"about": "filing_decision", "channel": body.channel or "sms"}
     if case.status is Status.REJECTED:
         stop_all(case, ctx.now)
     return [Event("notified", ctx.now, ctx.actor, data)]
@@ -286,22 +248,21 @@ def notify_reporter(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
 # ---- the complainant's actions ------------------------------------------------------------------
 
 
-def withdraw(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def withdraw(case: Case, ctx: Ctx, body: cmd.Withdraw) -> list[Event]:
     """The complainant withdraws (撤回): allowed at any time before the case is finished."""
-    if step_of(case) == "done" or case.status is Status.CLOSED:
-        raise InvalidState(f"a case that is {case.status.value} cannot be withdrawn")
+    require(case, "withdraw")
     case.status = Status.WITHDRAWN
     case.paused = None
     stop_all(case, ctx.now)
-    return [Event("withdrawn", ctx.now, ctx.actor, {"reason": body["reason"]} if body.get("reason") else {})]
+    return [Event("withdrawn", ctx.now, ctx.actor, {"reason": body.reason} if body.reason else {})]
 
 
-def feedback(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def feedback(case: Case, ctx: Ctx, body: cmd.Feedback) -> list[Event]:
     """Follow-up (回访): satisfied closes the case, not satisfied sends it back to handling."""
-    _require(case, {Status.RESPONDED}, "given feedback before it has been answered")
-    satisfied = bool(body["satisfied"])
+    require(case, "feedback")
+    satisfied = body.satisfied
     case.satisfied = satisfied
-    data: dict[str, Any] = {"satisfied": satisfied} | ({"comment": body["comment"]} if body.get("comment") else {})
+    data: dict[str, Any] = {"satisfied": satisfied} | ({"comment": body.comment} if body.comment else {})
     events = [Event("feedback", ctx.now, ctx.actor, data)]
     clock_event(case, "feedback", ctx)
     if satisfied:
@@ -313,17 +274,18 @@ def feedback(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
     return events
 
 
-def appeal(case: Case, ctx: Ctx, body: dict[str, Any]) -> list[Event]:
+def appeal(case: Case, ctx: Ctx, body: cmd.Appeal) -> list[Event]:
     """The complainant objects to the handling opinion (申诉) within the window: a supervisor reviews."""
+    require(case, "appeal")
     if step_of(case) != "appeal_window":
         raise InvalidState("this case cannot be appealed (not closed, or the appeal period is over)")
     clock_event(case, "appealed", ctx)
     case.status = Status.INVESTIGATING
     case.under_review = True
-    return [Event("reopened", ctx.now, ctx.actor, {"reason": body["reason"], "kind": "appeal"})]
+    return [Event("reopened", ctx.now, ctx.actor, {"reason": body.reason, "kind": "appeal"})]
 
 
-Action = Callable[[Case, Ctx, dict[str, Any]], list[Event]]
+Action = Callable[[Case, Ctx, Any], list[Event]]
 
 #: The staff's actions by name (`POST /v1/staff/cases/{id}/<name>`); who may take each is `authorization.py`.
 STAFF_ACTIONS: dict[str, Action] = {

@@ -28,7 +28,3 @@ class MediationEnd(StrEnum):
     WENT_TO_COURT_OR_ARBITRATION = "went_to_court_or_arbitration"
     SETTLED_PRIVATELY = "settled_privately"
     TIME_LIMIT = "time_limit"
-
-
-REJECT_REASONS = frozenset(r.value for r in RejectReason)
-MEDIATION_END_REASONS = frozenset(r.value for r in MediationEnd)
