@@ -68,3 +68,38 @@ def test_intake_is_counted_by_channel_and_kind(client: Client, capsys: pytest.Ca
     (directive,) = emitted[0]["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == "Complaints"
     assert sorted(directive["Dimensions"][0]) == ["channel", "kind", "service"]
+
+
+def test_the_reconciliations_log_lines_name_the_case_they_are_about(
+    client: Client, every_log_line: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib import wiring
+    from chalicelib.api.jobs import reconcile_workflows, workflow
+    from chalicelib.service.ports import WorkflowUnavailable
+
+    first = post(client, "/v1/complaints", COMPLAINT).json_body["id"]
+    second = post(client, "/v1/complaints", COMPLAINT).json_body["id"]
+    # GIVEN the workflow task ran for the first case in this container
+    workflow({"action": "deadline_passed", "case_id": first, "step": "acceptance"}, None)
+    # WHEN the reconciliation then reports about the second case (its execution cannot be reached)
+    services = wiring.services()
+    monkeypatch.setattr(services.workflow, "status", lambda name: (_ for _ in ()).throw(WorkflowUnavailable("down")))
+    monkeypatch.setattr(services.cases, "due_checks", lambda now: [services.cases.task(second)])
+    scheduled = {
+        "version": "0",
+        "id": "1",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-23T02:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {},
+    }
+    reconcile_workflows(scheduled, None)
+    lines = [json.loads(line) for line in every_log_line.getvalue().splitlines()]
+    (postponed,) = {line["message"]: line for line in lines if line["message"] == "reconcile_postponed"}.values()
+    # THEN its line carries the second case, not the one the task left behind
+    assert postponed["case_id"] == second
+    summary = next(line for line in lines if line["message"] == "reconciled")
+    assert "case_id" not in summary
