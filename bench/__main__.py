@@ -18,37 +18,16 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import boto3
 import botocore.client
 from moto.server import ThreadedMotoServer
 
+from bench.hardening import reconciliation_reads, tracking_timings
+from bench.timing import median_ms, paired_medians_ms
 from local.provision import provision
 from local.stage import PROJECT_DIR, stage_environment
-
-
-def median_ms(fn: Callable[[], Any], rounds: int) -> float:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
-def paired_medians_ms(
-    ours: tuple[str, Callable[[], Any]], base: tuple[str, Callable[[], Any]], rounds: int
-) -> dict[str, float]:
-    """Medians of two operations timed alternately, so both see the same load on the machine."""
-    samples: dict[str, list[float]] = {ours[0]: [], base[0]: []}
-    for _ in range(rounds):
-        for name, fn in (ours, base):
-            started = time.perf_counter()
-            fn()
-            samples[name].append((time.perf_counter() - started) * 1000)
-    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def bench_intake(rounds: int) -> dict[str, float]:
@@ -266,6 +245,7 @@ def cold_imports_ms(ours: str, base: str, rounds: int) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--open-cases", type=int, default=20_000, help="open cases for the reconciliation figure")
     args = parser.parse_args()
     intake = bench_intake(args.rounds)
     app_import, bare_import = cold_imports_ms(
@@ -287,7 +267,21 @@ def main() -> None:
     print(f"{'measure':64} {'ours ms':>9} {'base ms':>9} {'ratio':>7}")
     for name, ours, base in rows:
         print(f"{name:64} {ours:9.1f} {base:9.1f} {ours / base:7.2f}")
-    print(f"(of which scrypt access-code hash: {intake['access_code_hash_ms']:.1f} ms per intake)")
+    print(
+        f"(access-code hash: HMAC {intake['access_code_hmac_ms']:.3f} ms per intake and per look; "
+        f"the scrypt it replaced: {intake['access_code_scrypt_ms']:.1f} ms)"
+    )
+    timings = tracking_timings(args.rounds)
+    print(
+        f"tracking look, wrong access code / unknown tracking code: {timings['wrong_access_code_ms']:.2f} / "
+        f"{timings['unknown_tracking_code_ms']:.2f} ms, ratio "
+        f"{timings['wrong_access_code_ms'] / timings['unknown_tracking_code_ms']:.2f} (same work, same time)"
+    )
+    reads = reconciliation_reads(args.open_cases, 10)
+    print(
+        f"reconciliation with {args.open_cases:,} open cases of which 10 are due: {reads['items_read']:.0f} items "
+        f"read in {reads['read_requests']:.0f} requests ({reads['checked']:.0f} checked)"
+    )
     lifecycle = bench_lifecycle()
     transitions = lifecycle.pop("transitions")
     print(

@@ -77,11 +77,14 @@ def commit(
         deliver(case.id, services, now)
 
 
-def deliver(case_id: str, services: Services, now: datetime) -> bool:
-    """Resume the execution with the case's committed step and timer; False if it could not be done now."""
+def deliver(case_id: str, services: Services, now: datetime, read: tuple[Task, Case] | None = None) -> bool:
+    """Resume the execution with the case's committed step and timer; False if it could not be done now.
+
+    `read` is the TASK item and the case as just read from the register (the reconciliation has them);
+    otherwise both are read here, so the hand-off never carries a caller's older copy."""
     for _ in range(2):  # a token can time out between reading and using it: the execution then left a new one
-        task = services.cases.task(case_id)
-        case = services.cases.get(case_id)
+        task, case = read or (services.cases.task(case_id), services.cases.get(case_id))
+        read = None
         if task is None or task.token is None or case is None:
             return False
         try:
@@ -152,7 +155,7 @@ def _reconcile_one(case: Case, task: Task, services: Services, now: datetime, re
         _restart(case, services, now, status)
         report.restarted += 1
     elif status == "RUNNING" and (task.step != step_of(case) or task.signal_pending_since is not None):
-        if deliver(case.id, services, now):
+        if deliver(case.id, services, now, read=(task, case)):
             report.resumed += 1
             log.warning("workflow_handoff_repaired", extra={"case_id": case.id, "step": step_of(case)})
             return
