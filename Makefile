@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ROLE ?= clerk
 
-.PHONY: install run test lint unit bench token clean
+.PHONY: install run load test lint unit bench token clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 install: $(STAMP)
 
 ## Start moto (Step Functions execution on), provision every resource, serve the app on :8000.
+## Data is kept in .local/ across restarts; FRESH=1 starts empty. PORT=8010 MOTO_PORT=5011 choose the ports.
+PORT ?= 8000
+MOTO_PORT ?= 5001
 run: install
-	$(BIN)/python -m local.stack
+	TZ=UTC $(BIN)/python -m local.stack --port $(PORT) --moto-port $(MOTO_PORT) $(if $(FRESH),--fresh)
+
+## 500 intakes from 16 concurrent clients against a stack of its own: latency, errors, memory per open case.
+load: install
+	TZ=UTC $(BIN)/python -m bench.local_load
 
 ## Lint, type-check and run every test (unit, API under moto, end-to-end against a local stack).
 test: lint

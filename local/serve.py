@@ -4,11 +4,20 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import signal
 
 from chalice.cli.factory import CLIFactory
+from chalice.local import ChaliceRequestHandler
 
+from local.console import quiet_metrics
 from local.stage import PROJECT_DIR
+
+
+class QuietRequestHandler(ChaliceRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """The app logs one JSON `request handled` line per request; chalice's access line would double it."""
 
 
 def main() -> None:
@@ -17,12 +26,16 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--aws-endpoint", help="overrides the stage's AWS_ENDPOINT_URL")
     args = parser.parse_args()
+    quiet_metrics()
     factory = CLIFactory(str(PROJECT_DIR), environ=os.environ)
     config = factory.create_config_obj(chalice_stage_name="local")
     app = config.chalice_app  # loading the app applies the stage's environment variables
     if args.aws_endpoint:
         os.environ["AWS_ENDPOINT_URL"] = args.aws_endpoint
     server = factory.create_local_server(app, config, args.host, args.port)
+    server.server.RequestHandlerClass = functools.partial(QuietRequestHandler, app_object=app, config=config)
+    server.server.socket.listen(128)  # socketserver's backlog is 5: a burst of clients got "connection reset"
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # the stack stops the app with SIGTERM: exit cleanly
     try:
         server.serve_forever()
     except KeyboardInterrupt:  # Ctrl-C in a terminal reaches the whole process group

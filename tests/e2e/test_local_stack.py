@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.deadlines import CHINA
+from chalicelib.domain.schedules import builtin_schedule, estimated_schedule
+from local.launch import launch
 from tests.conftest import COMPLAINT, token
-from tests.e2e.conftest import Stack, _start, stop
+from tests.e2e.conftest import Stack
 from tests.workflow.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -27,10 +33,17 @@ def test_submit_track_and_withdraw_over_http(stack: Stack) -> None:
 
 def test_clerk_intake_and_calendar_over_http(stack: Stack) -> None:
     clerk = {"Authorization": f"Bearer {token('clerk')}"}
-    body = {**COMPLAINT, "channel": "walk_in", "received_at": "2026-04-30T11:00:00+08:00"}
+    # a walk-in typed in the next morning keeps its receipt time; one from half a year ago is refused
+    yesterday = datetime.now(CHINA) - timedelta(days=1)
+    body = {**COMPLAINT, "channel": "walk_in", "received_at": yesterday.isoformat(timespec="seconds")}
     receipt = requests.post(f"{stack.url}/v1/staff/intake", json=body, headers=clerk, timeout=10)
     assert receipt.status_code == 201, receipt.text
-    assert receipt.json()["deadlines"]["acceptance"]["due_date"] == "2026-05-13"
+    calendar = WorkingCalendar(lambda year: builtin_schedule(year) or estimated_schedule(year))
+    due, _ = calendar.add_working_days(yesterday.date(), 7)
+    assert receipt.json()["deadlines"]["acceptance"]["due_date"] == due.isoformat()
+    old = {**body, "received_at": "2026-04-30T11:00:00+08:00"}
+    refused = requests.post(f"{stack.url}/v1/staff/intake", json=old, headers=clerk, timeout=10)
+    assert refused.status_code == 422 and "received_at" in refused.json()["error"]["fields"]
     year = requests.get(f"{stack.url}/v1/staff/calendar/2026", headers=clerk, timeout=10).json()
     assert year["official"] is True and "2026-05-09" in year["adjusted_workdays"]
     forbidden = requests.put(
@@ -39,9 +52,9 @@ def test_clerk_intake_and_calendar_over_http(stack: Stack) -> None:
     assert forbidden.status_code == 403
 
 
-def test_ctrl_c_stops_everything_the_stack_started() -> None:
-    own = _start()
-    assert stop(own) == 0
+def test_ctrl_c_stops_everything_the_stack_started(tmp_path: Path) -> None:
+    own = launch(tmp_path)
+    assert own.stop() == 0
     for url in (own.url, own.moto_url):
         with pytest.raises(requests.ConnectionError):
             requests.get(url, timeout=2)
@@ -49,7 +62,8 @@ def test_ctrl_c_stops_everything_the_stack_started() -> None:
 
 def test_the_workflow_runs_on_the_local_stack_escalation_and_decision(stack: Stack) -> None:
     staff = {"Authorization": f"Bearer {token('clerk', 'supervisor', sub='sup-9')}"}
-    late = {**COMPLAINT, "channel": "letter", "received_at": "2026-09-01T09:00:00+08:00"}
+    month_ago = (datetime.now(CHINA) - timedelta(days=30)).isoformat(timespec="seconds")
+    late = {**COMPLAINT, "channel": "letter", "received_at": month_ago}
     case_id = requests.post(f"{stack.url}/v1/staff/intake", json=late, headers=staff, timeout=10).json()["id"]
 
     def case() -> dict[str, Any]:
