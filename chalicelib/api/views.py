@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from dataclasses import replace
+from datetime import datetime
 
 from chalicelib.api import schemas
 from chalicelib.domain.calendar import YearSchedule
-from chalicelib.domain.case import Actor, Case, Event, Party, Product, Respondent, as_dict
+from chalicelib.domain.case import Actor, Case, Event
+from chalicelib.domain.codec import from_plain, to_plain
 from chalicelib.domain.deadlines import Deadline
 from chalicelib.domain.lifecycle.steps import next_due, step_of
 from chalicelib.domain.redaction import redact
@@ -84,30 +85,13 @@ def calendar_year(schedule: YearSchedule) -> schemas.CalendarYearOut:
 
 
 def submission(body: schemas.SubmissionIn, clerk: Actor | None = None) -> Submission:
-    """The validated body as the service's input. An anonymous reporter's identity is dropped here."""
-    person = body.complainant
-    occurred: date | datetime | None = body.occurred_at
-    received_at = body.received_at if isinstance(body, schemas.StaffIntakeIn) else None
-    return Submission(
-        kind=body.kind,
-        channel=body.channel,
-        facts=body.facts,
-        complainant=None
-        if person.anonymous or person.name is None or person.phone is None
-        else Party(person.name, person.phone, person.email, person.address),
-        anonymous=person.anonymous,
-        respondent=Respondent(**body.respondent.model_dump()) if body.respondent else None,
-        request=body.request,
-        suspected_violation=body.suspected_violation,
-        category=body.category,
-        occurred_at=occurred.isoformat() if occurred else None,
-        place=body.place,
-        product=Product(**body.product.model_dump()) if body.product else None,
-        amount=body.amount,
-        evidence=tuple(body.evidence),
-        received_at=received_at,
-        clerk=clerk,
-    )
+    """The validated body as the service's input, field for field. An anonymous reporter's identity is
+    dropped here: it never reaches the service."""
+    plain = body.model_dump(mode="json", exclude_none=True)
+    anonymous = body.complainant.anonymous
+    plain |= {"anonymous": anonymous, "complainant": None if anonymous else plain["complainant"]}
+    found: Submission = from_plain(Submission, plain)
+    return replace(found, clerk=clerk, received_at=getattr(body, "received_at", None))
 
 
 def _staff_ref(actor: Actor | None) -> schemas.StaffRef | None:
@@ -138,58 +122,36 @@ def _staff_event(event: Event, case: Case, visible: bool) -> schemas.StaffTimeli
 
 
 def staff_case(record: CaseRecord, now: datetime) -> schemas.StaffCaseOut:
-    """The whole case for staff. The complainant's identity, and the free text as written, only where
-    `record.identity_visible`; everyone else reads the copy redacted at intake."""
-    case = record.case
-    person = case.complainant if record.identity_visible else None
-    text = {name: getattr(case, name) for name in FREE_TEXT}
-    if not record.identity_visible:
-        text = {name: case.redacted.get(name) if value else None for name, value in text.items()}
-    return schemas.StaffCaseOut(
-        id=case.id,
-        tracking_code=case.tracking_code,
-        version=case.version,
-        kind=case.kind,
-        channel=case.channel,
-        status=case.status,
-        step=step_of(case),
-        received_at=case.received_at,
-        policy=case.policy,
-        category=case.category,
-        severity=case.severity,
-        anonymous=case.anonymous,
-        complainant=schemas.PersonOut(**as_dict(person)) if person else None,  # type: ignore[arg-type]
-        identity_withheld=case.complainant is not None and not record.identity_visible,
-        respondent=as_dict(case.respondent),
-        facts=text["facts"] or "",
-        request=text["request"],
-        suspected_violation=text["suspected_violation"],
-        occurred_at=case.occurred_at,
-        place=text["place"],
-        text_redacted=not record.identity_visible,
-        product={k: str(v) if isinstance(v, (Decimal, date)) else v for k, v in (as_dict(case.product) or {}).items()}
-        or None,
-        amount=case.amount,
-        evidence=list(case.evidence),
-        first_responder=_staff_ref(case.first_responder),
-        unit=case.unit,
-        handler=schemas.StaffRef(id=case.handler_id, name=case.handler_name) if case.handler_id else None,
-        linked_case_ids=list(case.linked_case_ids),
-        deadlines={name: staff_deadline(d, now) for name, d in case.deadlines.items()},
-        paused=case.paused,
-        mediation=case.mediation,
-        pending_extension=case.pending_extension,
-        response=case.response,
-        under_review=case.under_review,
-        timeline=[_staff_event(e, case, record.identity_visible) for e in record.timeline],
-        audit=[
+    """The whole case for staff: every field of the case the response declares, by name, with the
+    complainant's identity, and the free text as written, only where `record.identity_visible`;
+    everyone else reads the copy redacted at intake. Fields the response does not declare (the
+    access-code hash, the redacted copies) are never sent."""
+    case, visible = record.case, record.identity_visible
+    plain = to_plain(case)
+    if not visible:
+        plain |= {name: case.redacted.get(name) for name in FREE_TEXT if name in plain}
+    plain |= {
+        "version": case.version,
+        "step": step_of(case),
+        "complainant": plain.get("complainant") if visible else None,
+        "identity_withheld": case.complainant is not None and not visible,
+        "text_redacted": not visible,
+        "handler": {"id": case.handler_id, "name": case.handler_name} if case.handler_id else None,
+        "first_responder": _staff_ref(case.first_responder),
+        "deadlines": {name: staff_deadline(d, now) for name, d in case.deadlines.items()},
+        "timeline": [_staff_event(e, case, visible) for e in record.timeline],
+        "audit": None
+        if record.audit is None
+        else [
             schemas.AuditOut(
                 at=a.at, staff=schemas.StaffRef(id=a.staff_id, name=a.staff_name), roles=sorted(a.roles), what=a.what
             )
             for a in record.audit
-        ]
-        if record.audit is not None
-        else None,
+        ],
+    }
+    fields = schemas.StaffCaseOut.model_fields
+    return schemas.StaffCaseOut(
+        **{name: plain.get(name) for name in fields if name in plain or fields[name].is_required()}
     )
 
 

@@ -1,7 +1,8 @@
-"""Domain dataclasses as plain JSON values and back, driven by their type hints.
+"""Domain dataclasses as plain JSON values and back, driven by their type hints (one mapping for
+storage and for the API, so a field added to the domain is carried without being named again).
 
-The case is stored as one JSON document beside the few attributes DynamoDB must see (keys, index
-keys, version), so a field added to the domain needs no change here.
+The register stores the case as one JSON document beside the few attributes DynamoDB must see (keys,
+index keys, version); the API builds its service inputs and its views from the same plain form.
 """
 
 from __future__ import annotations

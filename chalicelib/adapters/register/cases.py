@@ -21,7 +21,6 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.register.codec import from_plain, to_plain
 from chalicelib.adapters.register.items import (
     CASE_SK,
     TASK_SK,
@@ -35,6 +34,7 @@ from chalicelib.adapters.register.items import (
     case_key,
 )
 from chalicelib.domain.case import Case, Event
+from chalicelib.domain.codec import from_plain, to_plain
 from chalicelib.domain.lifecycle.steps import next_due, step_of
 from chalicelib.domain.notices import Notice
 from chalicelib.errors import VersionConflict
