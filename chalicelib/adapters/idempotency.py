@@ -28,7 +28,6 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from chalicelib.adapters import aws
 from chalicelib.errors import Conflict, InvalidInput
@@ -41,6 +40,8 @@ class SealedReply(BaseIdempotencySerializer):
     """Stores the answer encrypted and authenticated (a tampered record fails to open)."""
 
     def __init__(self, secret: bytes) -> None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only requests with a key need it
+
         self._aead = AESGCM(hmac.new(secret, b"idempotency-reply", hashlib.sha256).digest())
 
     def to_dict(self, data: Any) -> dict[str, Any]:
