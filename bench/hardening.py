@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,15 +21,9 @@ from bench.timing import paired_medians_ms
 from local.lambda_bridge import app_handlers, route_lambda_invocations
 from local.provision import provision
 from local.stage import stage_environment
+from tests.conftest import COMPLAINT
 
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": False}, "lambda": {"use_docker": False}}
-COMPLAINT = {
-    "kind": "complaint",
-    "complainant": {"name": "张三", "phone": "13800138000"},
-    "respondent": {"name": "某某超市有限公司"},
-    "facts": "买到过期牛奶",
-    "request": "退货并赔偿",
-}
 
 
 @contextlib.contextmanager
@@ -126,7 +121,7 @@ def tracking_timings(rounds: int) -> dict[str, float]:
 
     budgets = {"TRACKING_CLIENT_BUDGET": "1000000", "TRACKING_CODE_BUDGET": "1000000"}
     with _moto(**budgets), Client(app, stage_name="test") as client, contextlib.redirect_stdout(io.StringIO()):
-        body = __import__("json").dumps(COMPLAINT, ensure_ascii=False)
+        body = json.dumps(COMPLAINT, ensure_ascii=False)
         receipt = client.http.post("/v1/complaints", headers={"Content-Type": "application/json"}, body=body).json_body
         code = receipt["tracking_code"]
         unknown = next(c for d in "0123456789" if normalise_tracking_code(c := f"10000000000{d}"))
