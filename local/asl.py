@@ -90,7 +90,8 @@ def definition() -> dict[str, Any]:
             "timeout_seconds.$": "$.Payload.timeout_seconds",
             "retry_seconds.$": "$.Payload.retry_seconds",
         },
-        "Retry": [{"ErrorEquals": LAMBDA_ERRORS, "IntervalSeconds": 2, "MaxAttempts": 4, "BackoffRate": 2}],
+        # two quick retries for a passing fault; past them the Catch below waits longer and tries again
+        "Retry": [{"ErrorEquals": LAMBDA_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2}],
         "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.task_error", "Next": "WaitBeforeRetry"}],
         "Next": "Route",
     }

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime
+from typing import Any
 
 import boto3
+import pytest
 from chalice.test import Client
 
 from tests.conftest import COMPLAINT, post
@@ -270,3 +272,27 @@ def test_an_appeal_reopens_a_closed_case_for_the_supervisors_final_decision(
     assert finished(stage_env, case_id) == "SUCCEEDED"
     again = post(client, f"/v1/complaints/{receipt['tracking_code']}/appeal", {"reason": "再申诉"}, **headers)
     assert again.status_code == 409
+
+
+def test_a_failing_deadline_task_does_not_end_the_case_it_waits_and_tries_again(
+    client: Client, stage_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.api import jobs
+
+    real = jobs.on_deadline
+    failures = {"left": 4}
+
+    def flaky(*args: Any) -> Any:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("DynamoDB throttled the task")
+        return real(*args)
+
+    monkeypatch.setattr(jobs, "on_deadline", flaky)
+    # GIVEN a case whose acceptance is already late, and a task that fails four times in a row
+    letter = {**COMPLAINT, "channel": "letter", "received_at": "2026-09-01T09:00:00+08:00"}
+    case_id = post(client, "/v1/staff/intake", letter, **CLERK).json_body["id"]
+    # THEN the execution survives the failures (quick retries, then a wait) and escalates in the end
+    eventually(lambda: "escalated" in types(record(client, case_id)), "the escalation after the failures")
+    assert failures["left"] == 0
+    assert execution(stage_env, case_id)["status"] == "RUNNING"
