@@ -28,7 +28,11 @@ import requests
 from local import snapshot
 from local.console import quiet_metrics
 from local.lambda_bridge import app_handlers, route_lambda_invocations
-from local.moto_patches import back_up_only_what_transactions_touch, parse_each_state_machine_once
+from local.moto_patches import (
+    back_up_only_what_transactions_touch,
+    forget_model_instances,
+    parse_each_state_machine_once,
+)
 from local.motoserver import MotoServer
 from local.provision import provision
 from local.stage import PROJECT_DIR, stage_environment
@@ -57,6 +61,7 @@ def busy_ports(ports: dict[str, int]) -> list[str]:
 def start_moto(port: int) -> MotoServer:
     # Step Functions service integrations call back into moto on MOTO_PORT.
     os.environ["MOTO_PORT"] = str(port)
+    forget_model_instances()
     parse_each_state_machine_once()
     back_up_only_what_transactions_touch()
     server = MotoServer(port)
