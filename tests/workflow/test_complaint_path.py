@@ -170,7 +170,8 @@ def test_a_pause_moves_the_mediation_deadline_by_exactly_the_paused_time(
     waiting_in(stage_env, case_id, "mediation")
     before = record(client, case_id)["deadlines"]["mediation"]
     act(client, case_id, "pause", {"reason": "testing", "note": "送检牛奶样品"}, HANDLER)
-    assert waiting_in(stage_env, case_id, "paused")
+    paused = waiting_in(stage_env, case_id, "paused")
+    assert paused["step"] == record(client, case_id)["step"]  # the execution waits where the record says
     assert record(client, case_id)["deadlines"]["mediation"]["paused"] is True
     time.sleep(1.5)
     resumed = act(client, case_id, "resume", {}, HANDLER)
