@@ -23,18 +23,7 @@ from typing import Any
 import requests
 
 from local.launch import Launched, launch
-
-#: The body of tests/conftest.py COMPLAINT: a complaint with a product and an amount.
-COMPLAINT: dict[str, Any] = {
-    "kind": "complaint",
-    "complainant": {"name": "张三", "phone": "13800138000", "address": "上海市黄浦区中山东一路1号"},
-    "respondent": {"name": "某某超市有限公司", "address": "上海市徐汇区漕溪北路88号", "region_code": "310104"},
-    "facts": "2026年11月1日在该超市购买的牛奶已过保质期。",
-    "request": "退货并按价款十倍赔偿",
-    "category": "food",
-    "product": {"name": "鲜牛奶", "brand": "某某", "quantity": 2, "price": 12.5, "purchase_date": "2026-11-01"},
-    "amount": 25.0,
-}
+from tests.conftest import COMPLAINT
 
 
 @dataclass

@@ -104,15 +104,15 @@ def _keys_by_table(backend: DynamoDBBackend, transact_items: Iterable[dict[str, 
 
 def _rollback_copy(table: Table, touched: list[Key]) -> Table:
     backup = copy.copy(table)
-    if table.range_key_attr:
-        backup.items = defaultdict(dict, {h: dict(ranges) for h, ranges in table.items.items()})
-    else:
-        backup.items = defaultdict(dict, table.items)
+    backup.items = table.items.copy()  # keeps the stored hashes: no DynamoType.__hash__ per key, which is slow
     for hash_value, range_value in touched:
         if hash_value not in table.items:
             continue  # a new item: the copy simply lacks it
         if range_value is None:
             backup.items[hash_value] = copy.deepcopy(table.items[hash_value])
-        elif range_value in table.items[hash_value]:
+            continue
+        if backup.items[hash_value] is table.items[hash_value]:
+            backup.items[hash_value] = table.items[hash_value].copy()  # items under this hash may come and go
+        if range_value in backup.items[hash_value]:
             backup.items[hash_value][range_value] = copy.deepcopy(table.items[hash_value][range_value])
     return backup
