@@ -49,7 +49,7 @@ def _moto(**overrides: str) -> Iterator[dict[str, str]]:
 
 
 class ItemsRead:
-    """Counts the items DynamoDB returns to PynamoDB (GetItem, Query): what a run is charged to read."""
+    """Counts the items DynamoDB returns to PynamoDB (GetItem, BatchGetItem, Query): what a run reads."""
 
     def __init__(self) -> None:
         self.items = 0
@@ -61,9 +61,10 @@ class ItemsRead:
 
         def dispatch(connection: Connection, operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
             answer = real(connection, operation, kwargs)
-            if operation in ("GetItem", "Query"):
+            if operation in ("GetItem", "Query", "BatchGetItem"):
                 self.requests += 1
-                self.items += len(answer.get("Items", ())) + (1 if answer.get("Item") else 0)
+                batch = sum(len(found) for found in answer.get("Responses", {}).values())
+                self.items += len(answer.get("Items", ())) + (1 if answer.get("Item") else 0) + batch
             return answer
 
         Connection.dispatch = dispatch  # type: ignore[method-assign,assignment]

@@ -75,10 +75,22 @@ def _key_schema(partition: Key, sort: Key | None) -> list[dict[str, str]]:
     return schema
 
 
+#: What the work queue's indexes carry besides their keys: the case's summary and the other filters.
+_QUEUE_FIELDS = ("summary", "q_status", "q_unit", "q_handler")
+
+
+def _queue_index(name: str, partition: str) -> Index:
+    """A work-queue index: sparse (only open cases carry its key), ordered by the nearest deadline."""
+    projection = tuple(f for f in _QUEUE_FIELDS if f != partition)
+    return Index(name, Key(partition), Key("next_due_at"), projection=projection)
+
+
 #: The register: cases (登记), their timelines, outgoing notices (the outbox), audit trails, workflow
-#: hand-offs, tracking-code claims, calendar years and attempt budgets. The work queue reads the
-#: indexes, ordered by the nearest deadline; the reconciliation reads `by_check` (hand-offs due),
-#: sharded so no partition runs hot. Its stream carries new outbox items to the notice sender.
+#: hand-offs, tracking-code claims, calendar years and attempt budgets. The work queue reads sparse
+#: indexes that hold open cases only (a closed case leaves them), each entry the case's summary;
+#: the unfiltered queue is sharded over several partitions so no partition runs hot. The
+#: reconciliation reads `by_check` (cases due a look), sharded and keys only, so the workflow's own
+#: updates of the TASK item cost no index write. Its stream carries new outbox items to the sender.
 REGISTER = Table(
     logical_id="RegisterTable",
     env_var="REGISTER_TABLE",
@@ -86,16 +98,11 @@ REGISTER = Table(
     sort_key=Key("sk"),
     ttl_attribute="expires_at",
     indexes=(
-        Index("by_queue", Key("queue"), Key("next_due_at")),
-        Index("by_status", Key("status"), Key("next_due_at")),
-        Index("by_unit", Key("unit"), Key("next_due_at")),
-        Index("by_handler", Key("handler_id"), Key("next_due_at")),
-        Index(
-            "by_check",
-            Key("check_shard"),
-            Key("check_at"),
-            projection=("task_token", "step", "since", "signal_pending_since"),
-        ),
+        _queue_index("by_queue", "queue_shard"),
+        _queue_index("by_status", "q_status"),
+        _queue_index("by_unit", "q_unit"),
+        _queue_index("by_handler", "q_handler"),
+        Index("by_check", Key("check_shard"), Key("check_at"), projection=()),
     ),
     stream="NEW_IMAGE",
 )

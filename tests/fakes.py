@@ -16,6 +16,7 @@ from typing import Any
 from chalicelib.domain.calendar import YearSchedule
 from chalicelib.domain.case import Case, Channel, Event, Kind, Party, Respondent
 from chalicelib.domain.lifecycle.steps import next_due, step_of
+from chalicelib.domain.lifecycle.summary import summarize
 from chalicelib.domain.notices import Notice
 from chalicelib.domain.policy import load_policy
 from chalicelib.errors import VersionConflict
@@ -106,12 +107,14 @@ class FakeCases(CaseRepository):
     def record_read(self, case_id: str, entry: AuditEntry) -> None:
         self.audit.setdefault(case_id, []).append(entry)
 
-    def audit_trail(self, case_id: str) -> list[AuditEntry]:
-        return list(self.audit.get(case_id, []))
+    def audit_trail(
+        self, case_id: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[AuditEntry], dict[str, Any] | None]:
+        return list(self.audit.get(case_id, []))[:limit], None
 
     def queue(self, wanted: QueueFilter, now: datetime, limit: int, cursor: dict[str, Any] | None) -> Page:
         open_ = sorted(self.open_cases(), key=lambda c: next_due(c) or datetime.max.replace(tzinfo=now.tzinfo))
-        return Page(open_[:limit], None)
+        return Page([summarize(c, c.version) for c in open_[:limit]], None)
 
     def open_cases(self) -> list[Case]:
         return [copy.deepcopy(c) for c in self.cases.values() if step_of(c) != "done"]

@@ -320,7 +320,6 @@ class StaffCaseOut(Out):
     response: dict[str, Any] | None
     under_review: bool
     timeline: list[StaffTimelineEntryOut]
-    audit: list[AuditOut] | None
 
 
 class CaseSummaryOut(Out):
@@ -330,13 +329,13 @@ class CaseSummaryOut(Out):
     kind: Kind
     status: Status
     step: str
-    category: str | None
-    respondent: str | None
-    unit: str | None
-    handler: str | None
     received_at: datetime
-    next_due_at: datetime | None
     overdue: bool
+    category: str | None = None
+    respondent: str | None = None
+    unit: str | None = None
+    handler: str | None = None
+    next_due_at: datetime | None = None
 
 
 class QueueQuery(Body):
@@ -378,3 +377,17 @@ class DeadLetterOut(Out):
 
 class DeadLettersOut(Out):
     items: list[DeadLetterOut]
+
+
+class AuditQuery(Body):
+    """The audit trail's query string."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+
+
+class AuditPageOut(Out):
+    items: list[AuditOut]
+    next_cursor: str | None

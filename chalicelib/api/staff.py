@@ -160,7 +160,7 @@ def work_queue(call: Call) -> schemas.QueueOut:
     )
     now = wiring.now()
     page = desk.queue(wanted, wiring.services(), now, query.limit, _cursor(query.cursor))
-    return schemas.QueueOut(items=[views.summary(c, now) for c in page.cases], next_cursor=_encode_cursor(page.cursor))
+    return schemas.QueueOut(items=[views.summary(c, now) for c in page.items], next_cursor=_encode_cursor(page.cursor))
 
 
 @operation(
@@ -176,6 +176,23 @@ def work_queue(call: Call) -> schemas.QueueOut:
 def case_record(call: Call, case_id: str) -> schemas.StaffCaseOut:
     now = wiring.now()
     return views.staff_case(desk.record(case_id, _staff(call.staff), wiring.services(), now), now)
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/staff/cases/{case_id}/audit",
+    summary="Who looked at the complainant's identity or full text, oldest first, a page at a time",
+    tag=CASE_TAG,
+    response=schemas.AuditPageOut,
+    roles=frozenset({SUPERVISOR, ADMIN}),
+    query=schemas.AuditQuery,
+    errors_=(400, 404),
+)
+def audit_trail(call: Call, case_id: str) -> schemas.AuditPageOut:
+    query: schemas.AuditQuery = call.query
+    entries, cursor = desk.audit_trail(case_id, wiring.services(), query.limit, _cursor(query.cursor))
+    return schemas.AuditPageOut(items=[views.audit_entry(e) for e in entries], next_cursor=_encode_cursor(cursor))
 
 
 @operation(
@@ -233,7 +250,7 @@ def _action_view(action: str) -> Callable[..., schemas.StaffCaseOut]:
         def perform(_: dict[str, Any]) -> dict[str, Any]:
             now = wiring.now()
             case = desk.act(case_id, action, command, version=version, staff=staff, services=wiring.services(), now=now)
-            record = desk.CaseRecord(case, wiring.cases().timeline(case.id), False, None)
+            record = desk.CaseRecord(case, wiring.cases().timeline(case.id), False)
             return views.staff_case(record, now).model_dump(mode="json")
 
         scope = f"staff:{staff.actor.id}:{case_id}:{action}"

@@ -10,10 +10,12 @@ from chalicelib.domain.calendar import YearSchedule
 from chalicelib.domain.case import Actor, Case, Event
 from chalicelib.domain.codec import from_plain, to_plain
 from chalicelib.domain.deadlines import Deadline
-from chalicelib.domain.lifecycle.steps import next_due, step_of
+from chalicelib.domain.lifecycle.steps import step_of
+from chalicelib.domain.lifecycle.summary import CaseSummary
 from chalicelib.domain.redaction import redact
 from chalicelib.service.desk import CaseRecord
 from chalicelib.service.intake import FREE_TEXT, Receipt, Submission
+from chalicelib.service.ports import AuditEntry
 
 
 def deadline(d: Deadline, now: datetime) -> schemas.DeadlineOut:
@@ -140,14 +142,6 @@ def staff_case(record: CaseRecord, now: datetime) -> schemas.StaffCaseOut:
         "first_responder": _staff_ref(case.first_responder),
         "deadlines": {name: staff_deadline(d, now) for name, d in case.deadlines.items()},
         "timeline": [_staff_event(e, case, visible) for e in record.timeline],
-        "audit": None
-        if record.audit is None
-        else [
-            schemas.AuditOut(
-                at=a.at, staff=schemas.StaffRef(id=a.staff_id, name=a.staff_name), roles=sorted(a.roles), what=a.what
-            )
-            for a in record.audit
-        ],
     }
     fields = schemas.StaffCaseOut.model_fields
     return schemas.StaffCaseOut(
@@ -155,20 +149,10 @@ def staff_case(record: CaseRecord, now: datetime) -> schemas.StaffCaseOut:
     )
 
 
-def summary(case: Case, now: datetime) -> schemas.CaseSummaryOut:
-    due = next_due(case)
-    return schemas.CaseSummaryOut(
-        id=case.id,
-        tracking_code=case.tracking_code,
-        version=case.version,
-        kind=case.kind,
-        status=case.status,
-        step=step_of(case),
-        category=case.category,
-        respondent=case.respondent.name if case.respondent else None,
-        unit=case.unit,
-        handler=case.handler_id,
-        received_at=case.received_at,
-        next_due_at=due,
-        overdue=any(d.overdue(now) for d in case.deadlines.values() if d.running),
-    )
+def summary(case: CaseSummary, now: datetime) -> schemas.CaseSummaryOut:
+    return schemas.CaseSummaryOut(**to_plain(case), overdue=case.overdue(now))
+
+
+def audit_entry(entry: AuditEntry) -> schemas.AuditOut:
+    staff = schemas.StaffRef(id=entry.staff_id, name=entry.staff_name)
+    return schemas.AuditOut(at=entry.at, staff=staff, roles=sorted(entry.roles), what=entry.what)

@@ -10,7 +10,6 @@ from chalicelib.domain.case import Actor, Case, Event, Kind
 from chalicelib.domain.lifecycle.actions import STAFF_ACTIONS
 from chalicelib.domain.lifecycle.authorization import authorize, may_see_identity
 from chalicelib.domain.lifecycle.steps import step_of
-from chalicelib.domain.roles import ADMIN, SUPERVISOR
 from chalicelib.errors import InvalidInput, NotFound, VersionConflict
 from chalicelib.service.ports import AuditEntry, Page, QueueFilter
 from chalicelib.service.workflow import Services, commit
@@ -32,7 +31,6 @@ class CaseRecord:
     case: Case
     timeline: list[Event]
     identity_visible: bool
-    audit: list[AuditEntry] | None
 
 
 def load(case_id: str, services: Services) -> Case:
@@ -52,8 +50,15 @@ def record(case_id: str, staff: Staff, services: Services, now: datetime) -> Cas
         services.cases.record_read(
             case.id, AuditEntry(now, staff.actor.id or "", staff.actor.name or "", staff.roles, what)
         )
-    audit = services.cases.audit_trail(case.id) if SUPERVISOR in staff.roles or ADMIN in staff.roles else None
-    return CaseRecord(case, services.cases.timeline(case.id), visible, audit)
+    return CaseRecord(case, services.cases.timeline(case.id), visible)
+
+
+def audit_trail(
+    case_id: str, services: Services, limit: int, cursor: dict[str, Any] | None
+) -> tuple[list[AuditEntry], dict[str, Any] | None]:
+    """Who looked at the complainant's data, a page at a time: written on every look, read only here."""
+    load(case_id, services)
+    return services.cases.audit_trail(case_id, limit, cursor)
 
 
 def act(

@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.domain.calendar import YearSchedule
 from chalicelib.domain.case import Case, Event
+from chalicelib.domain.lifecycle.summary import CaseSummary
 from chalicelib.domain.notices import Notice
 
 
@@ -53,7 +54,7 @@ class QueueFilter:
 
 @dataclass(frozen=True)
 class Page:
-    cases: list[Case]
+    items: list[CaseSummary]
     cursor: dict[str, Any] | None
 
 
@@ -117,11 +118,14 @@ class CaseRepository(ABC):
     def record_read(self, case_id: str, entry: AuditEntry) -> None: ...
 
     @abstractmethod
-    def audit_trail(self, case_id: str) -> list[AuditEntry]: ...
+    def audit_trail(
+        self, case_id: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[AuditEntry], dict[str, Any] | None]:
+        """A page of who looked at the complainant's data, oldest first (read only when asked for)."""
 
     @abstractmethod
     def queue(self, wanted: QueueFilter, now: datetime, limit: int, cursor: dict[str, Any] | None) -> Page:
-        """Cases whose workflow runs, nearest deadline first; `cursor` continues a previous page."""
+        """The summaries of cases whose workflow runs, nearest deadline first; `cursor` continues a page."""
 
     @abstractmethod
     def open_cases(self) -> Sequence[Case]:

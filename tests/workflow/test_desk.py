@@ -69,6 +69,7 @@ def test_the_authorization_matrix(client: Client) -> None:
         ("GET", "/v1/staff/cases", None, set(ROLES)),
         ("GET", f"/v1/staff/cases/{case_id}", None, set(ROLES)),
         ("GET", f"/v1/staff/cases/{case_id}/respondent-notice", None, {"clerk", "handler", "supervisor"}),
+        ("GET", f"/v1/staff/cases/{case_id}/audit", None, {"supervisor", "admin"}),
         ("GET", "/v1/staff/calendar/2026", None, set(ROLES)),
         ("PUT", "/v1/staff/calendar/2032", {"holidays": [], "adjusted_workdays": []}, {"admin"}),
         (
@@ -121,7 +122,9 @@ def test_only_those_handling_a_case_see_who_complained_and_every_look_is_audited
         assert "13800138000" not in json.dumps(seen, ensure_ascii=False)
     handler_view = record(client, case_id, HANDLER)
     assert handler_view["complainant"]["phone"] == "+8613800138000"
-    audit = record(client, case_id, SUPERVISOR)["audit"]
+    record(client, case_id, SUPERVISOR)
+    audit = client.http.get(f"/v1/staff/cases/{case_id}/audit", headers=SUPERVISOR).json_body["items"]
+    assert client.http.get(f"/v1/staff/cases/{case_id}/audit", headers=HANDLER).status_code == 403
     readers = [(a["staff"]["id"], a["what"]) for a in audit]
     what = "complainant identity and full text"
     assert ("h-1", what) in readers and ("sup-1", what) in readers

@@ -36,6 +36,7 @@ from chalicelib.adapters.register.items import (
 from chalicelib.domain.case import Case, Event
 from chalicelib.domain.codec import from_plain, to_plain
 from chalicelib.domain.lifecycle.steps import next_due, step_of
+from chalicelib.domain.lifecycle.summary import CaseSummary, summarize
 from chalicelib.domain.notices import Notice
 from chalicelib.errors import VersionConflict
 from chalicelib.service.ports import (
@@ -50,9 +51,9 @@ from chalicelib.service.ports import (
 
 #: Sorts after every real due time: cases without a running clock come last in the queue.
 NO_DEADLINE = "9999-12-31T23:59:59Z"
-#: Partitions of the `by_check` index: spreads the writes of many cases over several partitions.
+#: Partitions of the `by_check` index and of the unfiltered queue: spread the writes of many cases.
 CHECK_SHARDS = 8
-OPEN = "OPEN"
+QUEUE_SHARDS = 4
 
 
 def utc(moment: datetime) -> str:
@@ -60,8 +61,12 @@ def utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _shard(prefix: str, case_id: str, shards: int) -> str:
+    return f"{prefix}#{zlib.crc32(case_id.encode()) % shards}"
+
+
 def _check_shard(case_id: str) -> str:
-    return f"CHECK#{zlib.crc32(case_id.encode()) % CHECK_SHARDS}"
+    return _shard("CHECK", case_id, CHECK_SHARDS)
 
 
 def _tracking_key(code: str) -> str:
@@ -74,15 +79,21 @@ def _case_item(case: Case) -> CaseItem:
         case_key(case.id),
         CASE_SK,
         body=to_plain(case) | {"version": None},
-        queue=OPEN if open_ else None,
-        status=case.status.value,
-        unit=case.unit,
-        handler_id=case.handler_id,
+        summary=to_plain(summarize(case, case.version + 1)),
+        queue_shard=_shard("OPEN", case.id, QUEUE_SHARDS) if open_ else None,
+        q_status=case.status.value if open_ else None,
+        q_unit=case.unit if open_ else None,
+        q_handler=case.handler_id if open_ else None,
         next_due_at=utc(due) if (due := next_due(case)) else NO_DEADLINE,
     )
     if case.version:
         item.version = case.version
     return item
+
+
+def _summary(item: CaseItem) -> CaseSummary:
+    summary: CaseSummary = from_plain(CaseSummary, item.summary)
+    return summary
 
 
 def _case_from(item: CaseItem) -> Case:
@@ -221,11 +232,14 @@ class DynamoCaseRepository(CaseRepository):
                 raise  # a newer token means the workflow moved on; the mark stays for the reconciler
 
     def due_checks(self, now: datetime) -> list[Task]:
-        found = []
-        for shard in range(CHECK_SHARDS):
-            for item in TaskItem.by_check.query(f"CHECK#{shard}", TaskItem.check_at <= utc(now)):
-                found.append(_task(item.pk.removeprefix("CASE#"), item))
-        return found
+        """The index holds keys only (the workflow's updates of the TASK item then cost no index write):
+        the due items themselves are read in one batch, consistently."""
+        keys = [
+            (item.pk, item.sk)
+            for shard in range(CHECK_SHARDS)
+            for item in TaskItem.by_check.query(f"CHECK#{shard}", TaskItem.check_at <= utc(now))
+        ]
+        return [_task(item.pk.removeprefix("CASE#"), item) for item in TaskItem.batch_get(keys, consistent_read=True)]
 
     def check_later(self, case_id: str, at: datetime | None) -> None:
         TaskItem(case_key(case_id), TASK_SK).update(actions=_check_actions(case_id, at))
@@ -241,39 +255,78 @@ class DynamoCaseRepository(CaseRepository):
             what=entry.what,
         ).save(condition=AuditItem.pk.does_not_exist())
 
-    def audit_trail(self, case_id: str) -> list[AuditEntry]:
-        items = AuditItem.query(case_key(case_id), AuditItem.sk.startswith("AUDIT#"), consistent_read=True)
-        return [
+    def audit_trail(
+        self, case_id: str, limit: int, cursor: dict[str, Any] | None
+    ) -> tuple[list[AuditEntry], dict[str, Any] | None]:
+        items = AuditItem.query(
+            case_key(case_id), AuditItem.sk.startswith("AUDIT#"), limit=limit, last_evaluated_key=cursor
+        )
+        entries = [
             AuditEntry(
                 datetime.fromisoformat(i.at), i.staff_id, i.staff_name, frozenset(str(r) for r in i.roles or ()), i.what
             )
             for i in items
         ]
+        return entries, items.last_evaluated_key
 
     def queue(self, wanted: QueueFilter, now: datetime, limit: int, cursor: dict[str, Any] | None) -> Page:
-        """Cases by nearest deadline through the most selective index; the other filters narrow it."""
+        """Open cases by nearest deadline, from the most selective index; the other filters narrow it.
+
+        A filtered page is one query on that filter's partition. The unfiltered queue is spread over
+        `QUEUE_SHARDS` partitions: each is read in deadline order and the heads are merged, so the
+        page keeps deadline order; the cursor remembers where each partition stopped."""
         candidates = [
-            (CaseItem.by_handler, "handler_id", wanted.handler),
-            (CaseItem.by_unit, "unit", wanted.unit),
-            (CaseItem.by_status, "status", wanted.status),
+            (CaseItem.by_handler, "q_handler", wanted.handler),
+            (CaseItem.by_unit, "q_unit", wanted.unit),
+            (CaseItem.by_status, "q_status", wanted.status),
         ]
-        index, used, key = next(
-            ((i, attr, value) for i, attr, value in candidates if value), (CaseItem.by_queue, "queue", OPEN)
-        )
+        chosen = next(((i, attr, value) for i, attr, value in candidates if value), None)
+        due = CaseItem.next_due_at < utc(now) if wanted.overdue else None
+        if chosen is None:
+            return self._merged_shards(due, limit, cursor or {})
+        index, used, key = chosen
         filters = [getattr(CaseItem, attr) == value for _, attr, value in candidates if value and attr != used]
-        if used not in ("queue", "status"):  # by status, finished cases are listed too (status=closed)
-            filters.append(CaseItem.queue == OPEN)
         result = index.query(
             key,
-            range_key_condition=CaseItem.next_due_at < utc(now) if wanted.overdue else None,
+            range_key_condition=due,
             filter_condition=functools.reduce(operator.and_, filters) if filters else None,
             limit=limit,
             last_evaluated_key=cursor,
         )
-        return Page([_case_from(item) for item in result], result.last_evaluated_key)
+        return Page([_summary(item) for item in result], result.last_evaluated_key)
+
+    def _merged_shards(self, due: Any, limit: int, cursor: dict[str, Any]) -> Page:
+        heads: list[tuple[str, str, CaseItem]] = []
+        for n in range(QUEUE_SHARDS):
+            shard = f"OPEN#{n}"
+            if cursor.get(shard) == "done":
+                continue
+            for item in CaseItem.by_queue.query(
+                shard, range_key_condition=due, limit=limit, last_evaluated_key=cursor.get(shard)
+            ):
+                heads.append((item.next_due_at, shard, item))
+        heads.sort(key=lambda head: (head[0], head[2].pk))
+        taken, rest = heads[:limit], heads[limit:]
+        position = {shard: state for shard, state in cursor.items()}
+        for _, shard, item in taken:
+            keys = {"pk": item.pk, "sk": item.sk, "queue_shard": shard, "next_due_at": item.next_due_at}
+            position[shard] = {name: {"S": value} for name, value in keys.items()}
+        waiting = {shard for _, shard, _ in rest}
+        for n in range(QUEUE_SHARDS):  # a shard none of whose items wait beyond this page is finished
+            shard = f"OPEN#{n}"
+            if shard not in waiting and len([h for h in heads if h[1] == shard]) < limit:
+                position[shard] = "done"
+        finished = all(position.get(f"OPEN#{n}") == "done" for n in range(QUEUE_SHARDS))
+        return Page([_summary(item) for _, _, item in taken], None if finished else position)
 
     def open_cases(self) -> list[Case]:
-        return [_case_from(item) for item in CaseItem.by_queue.query(OPEN)]
+        found = []
+        for n in range(QUEUE_SHARDS):
+            for item in CaseItem.by_queue.query(f"OPEN#{n}"):
+                case = self.get(item.pk.removeprefix("CASE#"))
+                if case is not None:
+                    found.append(case)
+        return found
 
 
 def _check_actions(case_id: str, at: datetime | None) -> list[Any]:

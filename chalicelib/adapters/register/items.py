@@ -24,7 +24,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.resources import REGISTER, Index
@@ -50,7 +50,13 @@ def _index(declared: Index) -> GlobalSecondaryIndex[Any]:
 
     class Meta:
         index_name = declared.name
-        projection = AllProjection() if declared.projection is None else IncludeProjection(list(declared.projection))
+        projection = (
+            AllProjection()
+            if declared.projection is None
+            else IncludeProjection(list(declared.projection))
+            if declared.projection
+            else KeysOnlyProjection()
+        )
 
     attributes: dict[str, Any] = {"Meta": Meta, declared.partition_key.name: UnicodeAttribute(hash_key=True)}
     if declared.sort_key:
@@ -67,11 +73,12 @@ class CaseItem(RegisterItem):
     by_unit = _index(_INDEXES["by_unit"])
     by_handler = _index(_INDEXES["by_handler"])
     body = JSONAttribute()  # the whole case (codec.to_plain)
-    # what the indexes and their filters read: copies of fields of `body`
-    queue = UnicodeAttribute(null=True)  # "OPEN" while the workflow runs: the sparse by_queue index
-    status = UnicodeAttribute()
-    unit = UnicodeAttribute(null=True)
-    handler_id = UnicodeAttribute(null=True)
+    summary = JSONAttribute()  # what the work queue lists (lifecycle.summary), projected into its indexes
+    # the work queue's index keys, set only while the case's workflow runs (sparse: a closed case leaves)
+    queue_shard = UnicodeAttribute(null=True)
+    q_status = UnicodeAttribute(null=True)
+    q_unit = UnicodeAttribute(null=True)
+    q_handler = UnicodeAttribute(null=True)
     next_due_at = UnicodeAttribute()
     version = VersionAttribute()
 
