@@ -18,6 +18,7 @@ from collections.abc import Callable
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from chalice import Response
 from chalice.app import Request
 
@@ -36,26 +37,31 @@ def tracer() -> Tracer | None:
     return Tracer()
 
 
+def _count(name: str, value: float, **dimensions: str) -> None:
+    """One EMF line. `single_metric` ignores POWERTOOLS_METRICS_DISABLED (powertools 3.37): honour it here."""
+    if is_metrics_disabled():
+        return
+    with single_metric(name=name, unit=MetricUnit.Count, value=value) as metric:
+        for dimension, label in dimensions.items():
+            metric.add_dimension(name=dimension, value=label)
+
+
 def count_received(channel: str, kind: str) -> None:
-    """One EMF line per registered case, so a split submission counts a complaint and a report."""
-    with single_metric(name="CasesReceived", unit=MetricUnit.Count, value=1) as metric:
-        metric.add_dimension(name="channel", value=channel)
-        metric.add_dimension(name="kind", value=kind)
+    """One line per registered case, so a split submission counts a complaint and a report."""
+    _count("CasesReceived", 1, channel=channel, kind=kind)
 
 
 def count_reconciliation(started: int, resumed: int, diverged: int) -> None:
     """Alarm on `WorkflowDiverged` > 0: an open case whose execution is not running."""
     for name, value in (("WorkflowStarted", started), ("WorkflowResumed", resumed), ("WorkflowDiverged", diverged)):
-        with single_metric(name=name, unit=MetricUnit.Count, value=value):
-            pass
+        _count(name, value)
 
 
 def count_notices(results: dict[str, int]) -> None:
     """`NoticesSent`, and `NoticesDeadLettered` for alarms: a notice nobody received."""
     for name, key in (("NoticesSent", "sent"), ("NoticesDeadLettered", "dead")):
         if results.get(key):
-            with single_metric(name=name, unit=MetricUnit.Count, value=results[key]):
-                pass
+            _count(name, results[key])
 
 
 def observe(event: Request, get_response: Callable[[Request], Response]) -> Response:

@@ -7,6 +7,7 @@ import argparse
 import functools
 import os
 import signal
+from typing import Any
 
 from chalice.cli.factory import CLIFactory
 from chalice.local import ChaliceRequestHandler
@@ -16,6 +17,25 @@ from local.stage import PROJECT_DIR
 
 
 class QuietRequestHandler(ChaliceRequestHandler):
+    """chalice local's handler, closer to API Gateway: the caller's own address as `sourceIp` (chalice
+    says 127.0.0.1 for everyone, which would pool every client's guessing budget), no body in an
+    answer to HEAD, and no access line of its own."""
+
+    def _generic_handle(self) -> None:
+        self.local_gateway.event_converter.LOCAL_SOURCE_IP = self.client_address[0]
+        super()._generic_handle()
+
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle
+
+    def _send_http_response_with_body(self, code: int, headers: dict[str, Any], body: str | bytes) -> None:
+        if self.command != "HEAD":
+            super()._send_http_response_with_body(code, headers, body)
+            return
+        self.send_response(code)
+        self.send_header("Content-Length", str(len(body.encode() if isinstance(body, str) else body)))
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+        self._send_headers(headers)
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """The app logs one JSON `request handled` line per request; chalice's access line would double it."""
 

@@ -36,6 +36,7 @@ from local.moto_patches import (
 from local.motoserver import MotoServer
 from local.provision import provision
 from local.stage import PROJECT_DIR, stage_environment
+from local.stream_pump import app_pump
 
 
 def busy_ports(ports: dict[str, int]) -> list[str]:
@@ -145,6 +146,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--fresh", action="store_true", help="delete the saved data and start empty")
     parser.add_argument("--save-seconds", type=float, default=30, help="how often the data is saved")
     parser.add_argument("--schedule-seconds", type=float, default=60, help="how often the scheduled jobs fire")
+    parser.add_argument("--notice-seconds", type=float, default=1, help="how often the outbox's stream is read")
     return parser.parse_args()
 
 
@@ -173,15 +175,17 @@ def main() -> int:
     def save() -> None:
         snapshot.save(data, snapshot.dump(tables, env["AWS_DEFAULT_REGION"], moto.dynamodb_lock))
 
+    # the outbox's sender, fed by the register's stream as Lambda's event source mapping would
+    notices = app_pump(env, moto_lock=moto.dynamodb_lock)
     try:
-        return serve(args, moto.endpoint, save)
+        return serve(args, moto.endpoint, save, notices.drain)
     finally:
         save()  # the app has stopped: nothing acknowledged is missing from this one
         moto.stop()
         print(f"local stack stopped; data saved in {data}", flush=True)
 
 
-def serve(args: argparse.Namespace, endpoint: str, save: Callable[[], None]) -> int:
+def serve(args: argparse.Namespace, endpoint: str, save: Callable[[], None], send: Callable[[], object]) -> int:
     """Run the app and the stack's own jobs until Ctrl-C, SIGTERM or the app's end; the app is stopped on return."""
     app = subprocess.Popen(
         [sys.executable, "-m", "local.serve", "--port", str(args.port), "--aws-endpoint", endpoint], cwd=PROJECT_DIR
@@ -192,6 +196,7 @@ def serve(args: argparse.Namespace, endpoint: str, save: Callable[[], None]) -> 
     jobs = [
         every(args.schedule_seconds, stopping, reconcile, "reconcile"),
         every(args.save_seconds, stopping, save, "save"),
+        every(args.notice_seconds, stopping, send, "notices"),
     ]
     try:
         if wait_until_up(f"http://127.0.0.1:{args.port}/", app, stopping):

@@ -24,14 +24,21 @@ log = logging.getLogger(__name__)
 
 class StreamPump:
     def __init__(
-        self, table_name: str, handler: Handler, *, retries: int = 8, backoff: float = 0.2, batch_size: int = 10
+        self,
+        table_name: str,
+        handler: Handler,
+        *,
+        retries: int = 8,
+        backoff: float = 0.2,
+        batch_size: int = 10,
+        moto_lock: threading.Lock | None = None,
     ) -> None:
         self._table = table_name
         self._handler = handler
         self._retries = retries
         self._backoff = backoff
         self._batch_size = batch_size
-        self._position = 0  # records of the shard already handed over
+        self._moto_lock = moto_lock or threading.Lock()  # the local stack's: moto's memory is not thread-safe
         self._lock = threading.Lock()
 
     def _records(self) -> list[dict[str, Any]]:
@@ -39,12 +46,15 @@ class StreamPump:
         from moto.dynamodb.models import dynamodb_backends
 
         region = boto3.session.Session().region_name or "us-east-1"
-        shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].get_table(self._table).stream_shard
-        if shard is None:
-            return []
-        fresh = shard.items[self._position :]
-        self._position += len(fresh)
-        return [record.to_json() for record in fresh]
+        with self._moto_lock:
+            shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].get_table(self._table).stream_shard
+            if shard is None:
+                return []
+            records = [record.to_json() for record in shard.items]
+            # what is handed over leaves moto's memory (a stream keeps 24 hours in AWS, moto forever)
+            shard.starting_sequence_number += len(shard.items)
+            shard.items.clear()
+        return records
 
     def drain(self) -> int:
         """Deliver every record waiting now; returns how many were handed over."""

@@ -210,7 +210,8 @@ def operation(
             payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
             return json_response(payload, status, call.response_headers)
 
-        bp.route(path, methods=[method])(view)
+        # HEAD answers like GET, without a body (API Gateway, and the local server, drop it)
+        bp.route(path, methods=[method, "HEAD"] if method == "GET" else [method])(view)
         return fn
 
     return decorate
