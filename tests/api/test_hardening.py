@@ -14,7 +14,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
-from tests.conftest import COMPLAINT, post, staff_headers
+from tests.conftest import COMPLAINT, post, staff_headers, token
 
 LEAKY = {
     **COMPLAINT,
@@ -227,3 +227,35 @@ def test_a_notice_that_cannot_be_sent_waits_in_the_dead_letter_queue_where_staff
     assert letter["message"] == {**letter["message"], "case_id": case_id, "event": "escalated"}
     assert letter["attempts"] == 5 and letter["audience"] == "supervision"
     assert client.http.get("/v1/staff/outbox/dead-letters", headers=staff_headers("clerk")).status_code == 403
+
+
+def test_a_staff_action_that_owes_a_notice_answers_200_even_when_the_topic_is_down(
+    client: Client, stage_env: dict[str, str]
+) -> None:
+    from chalicelib.domain.notices import Audience
+
+    case_id = post(client, "/v1/complaints", COMPLAINT).json_body["id"]
+    boto3.client("sns").delete_topic(TopicArn=stage_env["NOTICES_TOPIC_ARN"])  # the complainant's channel is down
+    asked = post(
+        client,
+        f"/v1/staff/cases/{case_id}/extension",
+        {"step": "request", "clock": "acceptance", "working_days": 3, "reason": "需调取监控", "version": 1},
+        **staff_headers("supervisor"),
+    )
+    assert asked.status_code == 200
+    other = {"Authorization": f"Bearer {token('supervisor', sub='sup-2')}"}
+    approved = post(
+        client,
+        f"/v1/staff/cases/{case_id}/extension",
+        {"step": "approve", "clock": "acceptance", "version": asked.json_body["version"]},
+        **other,
+    )
+    # the change is saved and answered; the notice it owes waits in the outbox, written with it
+    assert approved.status_code == 200 and approved.json_body["deadlines"]["acceptance"]["extended"] == 3
+    outbox = [
+        i
+        for i in boto3.client("dynamodb").scan(TableName=stage_env["REGISTER_TABLE"])["Items"]
+        if i["sk"]["S"].startswith("OUTBOX#")
+    ]
+    (notice,) = outbox
+    assert notice["channel"]["S"] == Audience.COMPLAINANT.value and "sent_at" not in notice
