@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
+import botocore.loaders
+import botocore.session
 import pytest
 from chalice.test import Client
 from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.stepfunctions.parser.api import ExecutionStatus
+from moto.stepfunctions.parser.backend.execution import Execution
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 
 from chalicelib import wiring
 from local.lambda_bridge import app_handlers, route_lambda_invocations
+from local.moto_patches import parse_each_state_machine_once
 from local.provision import provision
 from local.stage import stage_environment
 from local.token import mint
+
+pytest_plugins = ["tests.network_guard"]
 
 COMPLAINT: dict[str, Any] = {
     "kind": "complaint",
@@ -26,6 +36,45 @@ COMPLAINT: dict[str, Any] = {
     "product": {"name": "鲜牛奶", "brand": "某某", "quantity": 2, "price": 12.5, "purchase_date": "2026-11-01"},
     "amount": 25.0,
 }
+
+
+class _UniquePaths(list[str]):
+    """boto3 appends its data path to the loader of every session it makes: once is enough for a shared one."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_botocore_loader() -> Iterator[None]:
+    """Every botocore session (a new one per test, as mock_aws resets boto3's default; one per thread in
+    PynamoDB) reads the service models and endpoint rules from disk again: ~80 ms per client, most of
+    the API tests' time. One loader keeps what it read, as it does within a session."""
+    loader = botocore.loaders.Loader(extra_search_paths=_UniquePaths())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", lambda search_path_string=None: loader)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def each_state_machine_parsed_once() -> Iterator[None]:
+    """moto parses the ASL (ANTLR in pure Python, ~0.15 s) at every CreateStateMachine and StartExecution:
+    the local stack's remedy, for the whole test process (it keeps moto's answers unchanged). And the
+    validation at CreateStateMachine, which builds and drops the evaluation components (~50 ms each
+    test), runs once per definition: a definition valid once stays valid (moto's private API, pinned)."""
+    parse_each_state_machine_once()
+    validate = StepFunctionsParserBackend._validate_definition
+    valid: set[str] = set()
+
+    def validate_once(definition: str) -> None:
+        if definition not in valid:
+            validate(definition=definition)
+            valid.add(definition)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_once))
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -44,12 +93,50 @@ def stage_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
 
+#: How long the executions a test leaves running may take to stop: a Lambda task under way finishes
+#: first, and a failing one sleeps through its Retry backoff (seconds) before it sees the stop.
+STOP_SECONDS = 30.0
+
+
+def _executions(backend: StepFunctionsParserBackend) -> list[Execution]:
+    """With `execute_state_machine` on, every execution is the parser's kind."""
+    return [cast(Execution, e) for machine in backend.state_machines for e in machine.executions]
+
+
+def stop_executions(region: str, timeout: float = STOP_SECONDS) -> list[str]:
+    """Stop every running execution and wait until each has ended; their ARNs.
+
+    An execution runs in moto's threads and outlives its test: left running, its timers fire into the
+    next test's moto or, once the mock has ended, at `localhost:5000` or real AWS. StopExecution alone
+    ends it only when its current wait expires (a month, for a deadline), so the task-token waits are
+    woken too and the execution ends at once, with nothing in flight (moto's private API: moto is pinned).
+    moto then reports a woken one FAILED (States.Timeout), not ABORTED: its stopped program skips the Catch."""
+    backend = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID][region]
+    stopped: list[str] = []
+    deadline = time.monotonic() + timeout
+    while running := [e for e in _executions(backend) if e.exec_status in (None, ExecutionStatus.RUNNING)]:
+        for execution in running:
+            worker = execution.exec_worker
+            if worker is None or worker.env is None:
+                continue  # still starting: stopped on a later round, once it has an environment
+            if execution.exec_arn not in stopped:
+                backend.stop_execution(execution.exec_arn)  # StopExecution, not through a client: a test may
+                stopped.append(execution.exec_arn)  # have pointed AWS_ENDPOINT_URL elsewhere
+            for endpoint in list(worker.env.callback_pool_manager._pool.values()):
+                endpoint.interrupt_all()
+        if time.monotonic() > deadline:
+            raise AssertionError(f"executions still running {timeout} s after the test: {running}")
+        time.sleep(0.02)
+    return stopped
+
+
 @pytest.fixture
 def aws(stage_env: dict[str, str]) -> Iterator[None]:
     with mock_aws(config=MOTO_CONFIG):
         route_lambda_invocations(app_handlers(stage_env))
         provision(stage_env)
         yield
+        stop_executions(stage_env["AWS_DEFAULT_REGION"])
 
 
 @pytest.fixture
@@ -71,3 +158,12 @@ def post(client: Client, path: str, body: Any, **headers: str) -> Any:
 
 def staff_headers(*roles: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(*roles)}"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under `pytest -n 2 --dist loadgroup`, the tests on the shared local stack (the session fixture
+    `stack`) run on one worker, so one stack is started, not one per worker (~4 s of CPU each); every
+    other test, those that launch stacks of their own included, goes to whichever worker is free."""
+    for item in items:
+        if "stack" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("shared-local-stack"))
