@@ -88,6 +88,14 @@ def _operation(op: Operation, refs: dict[Any, dict[str, Any]], definitions: dict
     return doc
 
 
+def _head(get: dict[str, Any]) -> dict[str, Any]:
+    """HEAD answers as GET does, headers only."""
+    responses = {
+        status: {k: v for k, v in answer.items() if k != "content"} for status, answer in get["responses"].items()
+    }
+    return get | {"operationId": "head_" + get["operationId"].removeprefix("get_"), "responses": responses}
+
+
 @functools.cache
 def openapi() -> dict[str, Any]:
     inputs = {op.body for op in OPERATIONS if op.body} | {op.query for op in OPERATIONS if op.query}
@@ -101,7 +109,10 @@ def openapi() -> dict[str, Any]:
     components = definitions.get("$defs", {})
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
-        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, refs, components)
+        described = _operation(op, refs, components)
+        paths.setdefault(op.path, {})[op.method.lower()] = described
+        if op.method == "GET":
+            paths[op.path]["head"] = _head(described)
     return {
         "openapi": "3.1.0",
         "info": {
