@@ -26,9 +26,12 @@ run: install
 load: install
 	TZ=UTC $(BIN)/python -m bench.local_load
 
-## Lint, type-check and run every test (unit, API under moto, end-to-end against a local stack).
+## Lint, type-check and run every test (unit, API under moto, end-to-end against a local stack), on
+## WORKERS processes (pytest-xdist); the tests on the shared local stack keep to one (tests/conftest.py).
+WORKERS ?= 2
+PYTEST := TZ=UTC $(BIN)/python -m pytest -n $(WORKERS) --dist loadgroup
 test: lint
-	TZ=UTC $(BIN)/python -m pytest
+	$(PYTEST)
 
 lint: install
 	$(BIN)/ruff check .
@@ -37,7 +40,7 @@ lint: install
 
 ## Just the fast tests (no local stack).
 unit: install
-	TZ=UTC $(BIN)/python -m pytest -m "not e2e"
+	$(PYTEST) -m "not e2e"
 
 ## Benchmarks: ratios against baselines measured in the same run.
 bench: install

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import botocore.loaders
 import botocore.session
@@ -14,15 +14,16 @@ from chalice.test import Client
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.stepfunctions.parser.api import ExecutionStatus
-from moto.stepfunctions.parser.backend.execution import Execution
-from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
 
 from chalicelib import wiring
 from local.lambda_bridge import app_handlers, route_lambda_invocations
-from local.moto_patches import parse_each_state_machine_once
 from local.provision import provision
 from local.stage import stage_environment
 from local.token import mint
+
+if TYPE_CHECKING:
+    from moto.stepfunctions.parser.backend.execution import Execution
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 pytest_plugins = ["tests.network_guard"]
 
@@ -58,11 +59,17 @@ def one_botocore_loader() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def each_state_machine_parsed_once() -> Iterator[None]:
+def each_state_machine_parsed_once(one_botocore_loader: None) -> Iterator[None]:
     """moto parses the ASL (ANTLR in pure Python, ~0.15 s) at every CreateStateMachine and StartExecution:
     the local stack's remedy, for the whole test process (it keeps moto's answers unchanged). And the
     validation at CreateStateMachine, which builds and drops the evaluation components (~50 ms each
-    test), runs once per definition: a definition valid once stays valid (moto's private API, pinned)."""
+    test), runs once per definition: a definition valid once stays valid (moto's private API, pinned).
+    Imported here, not at the top: moto's ASL parser imports its EC2 backend, which builds boto3 sessions
+    for every region (~1 s) — cheaper once the shared loader is in place."""
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    from local.moto_patches import parse_each_state_machine_once
+
     parse_each_state_machine_once()
     validate = StepFunctionsParserBackend._validate_definition
     valid: set[str] = set()
@@ -100,7 +107,7 @@ STOP_SECONDS = 30.0
 
 def _executions(backend: StepFunctionsParserBackend) -> list[Execution]:
     """With `execute_state_machine` on, every execution is the parser's kind."""
-    return [cast(Execution, e) for machine in backend.state_machines for e in machine.executions]
+    return [cast("Execution", e) for machine in backend.state_machines for e in machine.executions]
 
 
 def stop_executions(region: str, timeout: float = STOP_SECONDS) -> list[str]:
@@ -111,6 +118,8 @@ def stop_executions(region: str, timeout: float = STOP_SECONDS) -> list[str]:
     ends it only when its current wait expires (a month, for a deadline), so the task-token waits are
     woken too and the execution ends at once, with nothing in flight (moto's private API: moto is pinned).
     moto then reports a woken one FAILED (States.Timeout), not ABORTED: its stopped program skips the Catch."""
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
     backend = stepfunctions_parser_backends[DEFAULT_ACCOUNT_ID][region]
     stopped: list[str] = []
     deadline = time.monotonic() + timeout
@@ -160,10 +169,23 @@ def staff_headers(*roles: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token(*roles)}"}
 
 
+#: The order tests are handed out in (`pytest -n 2`): the longest first, so that no long test starts last and
+#: runs alone; the end-to-end tests (stacks in subprocesses) and the workflow tests (mostly waiting on
+#: moto's timers) first, then those that keep a core busy, the unit tests to fill the gaps.
+RUN_FIRST = ("tests/e2e/", "tests/workflow/", "tests/api/")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under `pytest -n 2 --dist loadgroup`, the tests on the shared local stack (the session fixture
-    `stack`) run on one worker, so one stack is started, not one per worker (~4 s of CPU each); every
-    other test, those that launch stacks of their own included, goes to whichever worker is free."""
+    `stack`) run on one worker, which starts with them, so one stack is started, not one per worker (~4 s
+    of CPU each); every other test, those that launch stacks of their own included, goes to whichever
+    worker is free, in the order of `RUN_FIRST`."""
     for item in items:
         if "stack" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("shared-local-stack"))
+
+    def rank(item: pytest.Item) -> int:
+        return next((n for n, where in enumerate(RUN_FIRST) if item.nodeid.startswith(where)), len(RUN_FIRST))
+
+    items.sort(key=rank)  # stable: each file's tests keep their order
