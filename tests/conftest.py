@@ -136,7 +136,27 @@ def stop_executions(region: str, timeout: float = STOP_SECONDS) -> list[str]:
         if time.monotonic() > deadline:
             raise AssertionError(f"executions still running {timeout} s after the test: {running}")
         time.sleep(0.02)
+    _join_task_threads(backend, deadline)
     return stopped
+
+
+def _join_task_threads(backend: StepFunctionsParserBackend, deadline: float) -> None:
+    """A stopped execution's task runs in a thread of its own (moto's TMP_THREADS) that may still be
+    making its DynamoDB call: wait until each has ended, waking any wait it entered meanwhile, so no call
+    is made after the mock ends."""
+    from moto.stepfunctions.parser.utils import TMP_THREADS
+
+    while alive := [thread for thread in TMP_THREADS if thread.is_alive()]:
+        for execution in _executions(backend):
+            worker = execution.exec_worker
+            if worker is not None and worker.env is not None:
+                for endpoint in list(worker.env.callback_pool_manager._pool.values()):
+                    endpoint.interrupt_all()
+        for thread in alive:
+            thread.join(0.02)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"task threads still running after the test: {alive}")
+    TMP_THREADS.clear()
 
 
 @pytest.fixture
