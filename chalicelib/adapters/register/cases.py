@@ -31,6 +31,7 @@ from chalicelib.adapters.register.items import (
     RegisterItem,
     TaskItem,
     TrackingItem,
+    audit_key,
     case_key,
 )
 from chalicelib.domain.case import Case, Event
@@ -246,8 +247,8 @@ class DynamoCaseRepository(CaseRepository):
 
     def record_read(self, case_id: str, entry: AuditEntry) -> None:
         AuditItem(
-            case_key(case_id),
-            f"AUDIT#{entry.at.isoformat()}#{entry.staff_id}",
+            audit_key(case_id),
+            f"{entry.at.isoformat()}#{entry.staff_id}",
             at=entry.at.isoformat(),
             staff_id=entry.staff_id,
             staff_name=entry.staff_name,
@@ -258,9 +259,7 @@ class DynamoCaseRepository(CaseRepository):
     def audit_trail(
         self, case_id: str, limit: int, cursor: dict[str, Any] | None
     ) -> tuple[list[AuditEntry], dict[str, Any] | None]:
-        items = AuditItem.query(
-            case_key(case_id), AuditItem.sk.startswith("AUDIT#"), limit=limit, last_evaluated_key=cursor
-        )
+        items = AuditItem.query(audit_key(case_id), limit=limit, last_evaluated_key=cursor)
         entries = [
             AuditEntry(
                 datetime.fromisoformat(i.at), i.staff_id, i.staff_name, frozenset(str(r) for r in i.roles or ()), i.what

@@ -6,7 +6,7 @@
 | timeline event        | CASE#<id>             | EVENT#<version>#<n>        |
 | outgoing notice       | CASE#<id>             | OUTBOX#<version>#<n>       |
 | workflow hand-off     | CASE#<id>             | TASK                       |
-| audit of a read       | CASE#<id>             | AUDIT#<at>#<staff id>      |
+| audit of a read       | AUDIT#<case id>       | <at>#<staff id>            |
 | tracking-code claim   | TRACKING#<code>       | TRACKING                   |
 | calendar year         | CALENDAR              | <year>                     |
 | attempt budget        | ATTEMPTS#<scope>#<key>| ATTEMPTS                   |
@@ -35,6 +35,12 @@ TASK_SK = "TASK"
 
 def case_key(case_id: str) -> str:
     return f"CASE#{case_id}"
+
+
+def audit_key(case_id: str) -> str:
+    """A case's audit trail has a partition of its own: it grows with every look, and reading the
+    case's own items (or writing them) never wades through it or shares its throughput."""
+    return f"AUDIT#{case_id}"
 
 
 class RegisterItem(Model):
