@@ -35,13 +35,13 @@ def now() -> datetime:
 @functools.cache
 def _bound() -> None:
     settings = get_settings()
-    register.bind(settings.register_table, aws.pynamodb_settings(settings))
+    register.bind(settings.register_table, aws.pynamodb_settings(settings), aws.client("dynamodb"))
 
 
 @functools.cache
 def cases() -> DynamoCaseRepository:
     _bound()
-    return DynamoCaseRepository(aws.pynamodb_settings(get_settings()))
+    return DynamoCaseRepository(register.connection(aws.client("dynamodb")))
 
 
 @functools.cache
@@ -106,9 +106,9 @@ def reset() -> None:
         services,
         postbox,
         get_settings,
-        aws.client,
         auth.verifier,
         idempotency.registrar,
         idempotency.config,
     ):
         cached.cache_clear()
+    aws.reset()

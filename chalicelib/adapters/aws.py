@@ -4,15 +4,21 @@ Every call ends well inside API Gateway's 29 s: at most `aws_max_attempts` tries
 `aws_connect_timeout + aws_read_timeout` each. A request that meets an outage answers 503 with
 Retry-After (`api/http.py`) instead of hanging, so a client's retry cannot double a case while the
 first attempt is still running.
+
+One botocore session per container makes every client, each once: a session loads the endpoint rules
+and the list of services on its first client (~35 ms each), and PynamoDB would open one per model class
+and per thread. The DynamoDB client is shared by every PynamoDB model (`register.bind`), the
+transactions and the idempotency store. botocore, not boto3: the clients are the same, and boto3's
+import (~150 ms, most of it s3transfer) would sit on every cold start for nothing.
 """
 
 from __future__ import annotations
 
-import functools
+import threading
 from typing import Any
 
-import boto3
 import botocore.config
+import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from pynamodb.exceptions import PynamoDBException
@@ -48,16 +54,50 @@ def pynamodb_settings(settings: Settings) -> dict[str, Any]:
     }
 
 
-@functools.cache
+class _Clients:
+    """The container's session and its clients; creating a client is not thread-safe (botocore says so)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._session: botocore.session.Session | None = None
+        self._made: dict[str, Any] = {}
+
+    def get(self, service: str) -> Any:
+        with self._lock:
+            found = self._made.get(service)
+            if found is None:
+                settings = get_settings()
+                config = botocore.config.Config(
+                    connect_timeout=settings.aws_connect_timeout,
+                    read_timeout=settings.aws_read_timeout,
+                    retries=retries(settings),
+                    parameter_validation=service != "dynamodb",
+                )
+                self._session = self._session or botocore.session.get_session()
+                found = self._made[service] = self._session.create_client(service, config=config)
+            return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._session = None
+            self._made.clear()
+
+
+_CLIENTS = _Clients()
+
+
 def client(service: str) -> Any:
-    """A boto3 client for `service`, built once per container, with the stage's time limits."""
-    settings = get_settings()
-    config = botocore.config.Config(
-        connect_timeout=settings.aws_connect_timeout,
-        read_timeout=settings.aws_read_timeout,
-        retries=retries(settings),
-    )
-    return boto3.client(service, config=config)
+    """The client for `service`, built once per container from its one session, with the stage's time limits.
+
+    DynamoDB's skips botocore's parameter validation, as PynamoDB's own clients do: every request to it
+    is built by PynamoDB or powertools, never by hand.
+    """
+    return _CLIENTS.get(service)
+
+
+def reset() -> None:
+    """Forget the session and its clients (tests that swap the AWS endpoint; a new container)."""
+    _CLIENTS.clear()
 
 
 def is_outage(error: BaseException) -> bool:

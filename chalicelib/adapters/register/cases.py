@@ -136,8 +136,8 @@ def _task(case_id: str, item: TaskItem) -> Task:
 
 
 class DynamoCaseRepository(CaseRepository):
-    def __init__(self, client_settings: dict[str, Any]) -> None:
-        self._connection = Connection(**client_settings)  # transactions: the same time limits as the models
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection  # transactions: over the models' client (`register.connection`)
 
     def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, check_at: datetime) -> None:
         claims: list[int] = []  # positions of the tracking-code claims among the transaction's items
