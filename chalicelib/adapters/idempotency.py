@@ -5,53 +5,25 @@ The stored answer holds the access code shown once at intake, so it is kept seal
 key derived from the app's secret, which the deployment holds and the table does not. A replay gets
 the same code back; anyone reading the table gets nothing usable. (Issuing a new code on replay
 would make a read path write to the case, and leave the code the first attempt showed unusable.)
+
+powertools' idempotency (and boto3, which it imports: ~20 ms) is loaded by the first request with a key,
+not on every cold start.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
-import hashlib
-import hmac
-import json
-import os
 from collections.abc import Callable
-from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.serialization.base import BaseIdempotencySerializer
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters import aws
 from chalicelib.errors import Conflict, InvalidInput
 from chalicelib.settings import get_settings
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
 Work = Callable[[dict[str, Any]], dict[str, Any]]
-
-
-class SealedReply(BaseIdempotencySerializer):
-    """Stores the answer encrypted and authenticated (a tampered record fails to open)."""
-
-    def __init__(self, secret: bytes) -> None:
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only requests with a key need it
-
-        self._aead = AESGCM(hmac.new(secret, b"idempotency-reply", hashlib.sha256).digest())
-
-    def to_dict(self, data: Any) -> dict[str, Any]:
-        nonce = os.urandom(12)
-        sealed = self._aead.encrypt(nonce, json.dumps(data, ensure_ascii=False).encode(), None)
-        return {"sealed": base64.b64encode(nonce + sealed).decode()}
-
-    def from_dict(self, data: dict[str, Any]) -> Any:
-        raw = base64.b64decode(data["sealed"])
-        return json.loads(self._aead.decrypt(raw[:12], raw[12:], None))
 
 
 def _run(request: dict[str, Any], work: Work) -> dict[str, Any]:
@@ -60,6 +32,8 @@ def _run(request: dict[str, Any], work: Work) -> dict[str, Any]:
 
 @functools.cache
 def config() -> IdempotencyConfig:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
     return IdempotencyConfig(
         event_key_jmespath="[scope, key]",
         payload_validation_jmespath="body",
@@ -70,6 +44,10 @@ def config() -> IdempotencyConfig:
 
 @functools.cache
 def registrar() -> Callable[..., dict[str, Any]]:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
+
+    from chalicelib.adapters.sealed_reply import SealedReply
+
     settings = get_settings()
     store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws.client("dynamodb"))
     return idempotent_function(
@@ -87,6 +65,11 @@ def once(scope: str, key: str | None, body: dict[str, Any], work: Work, lambda_c
     """
     if key is None:
         return work(body)
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     config().register_lambda_context(lambda_context)
     if len(key) > 255:
         raise InvalidInput("the Idempotency-Key is too long", fields={"Idempotency-Key": "at most 255 characters"})

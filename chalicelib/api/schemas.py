@@ -33,14 +33,19 @@ UploadId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Category = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_.-]{1,64}$")]
 
 
+#: Every model's validator and serializer is built on its first use, not at import: a cold start builds
+#: the few its first requests need instead of all ~60 (~50 ms); the OpenAPI description builds the rest.
+LAZY = ConfigDict(defer_build=True)
+
+
 class Body(BaseModel):
     """Every request body: unknown fields are refused, types are not coerced."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = LAZY | ConfigDict(extra="forbid", strict=True)
 
 
 class Out(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = LAZY | ConfigDict(extra="forbid")
 
 
 # ---- requests -----------------------------------------------------------------------------------
@@ -147,7 +152,7 @@ class ReceiptOut(CaseReceiptOut):
 
 
 class TimelineEntryOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = LAZY | ConfigDict(extra="allow")
 
     at: datetime
     type: str
@@ -270,7 +275,7 @@ class StaffRef(Out):
 
 
 class StaffTimelineEntryOut(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = LAZY | ConfigDict(extra="allow")
 
     at: datetime
     type: str

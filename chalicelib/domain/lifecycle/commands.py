@@ -28,7 +28,7 @@ def needed_when(field: str, *values: Any, why: str) -> AfterValidator:
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use, not at cold start
 
 
 class Decide(Command):
