@@ -1,0 +1,70 @@
+"""The baseline of `bench/cold_start.py`: a bare Chalice app making the same AWS requests as ours, with plain boto3.
+
+Its two routes send the requests the app itself sent for its first intake and its first staff read (the bench
+records them and names the file in `BARE_REQUESTS`), with a new case id and tracking code of the same length:
+the same items, byte for byte, the same reads and the same execution input. One boto3 session makes every
+client, on first use, under a lock — what a careful hand-written Lambda does.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import secrets
+import threading
+import uuid
+from typing import Any
+
+import boto3
+import botocore.config
+from botocore import xform_name
+from chalice import Chalice, Response
+
+app = Chalice(app_name="bare")
+
+#: Placeholders of the recorded requests, replaced per case (`bench/cold_start.py` writes them).
+CASE, CODE = "__CASE__", "__CODE__"
+
+_lock = threading.Lock()
+_made: dict[str, Any] = {}
+
+
+def client(service: str) -> Any:
+    """One client per service from one session, with the app's time limits (the test stage's)."""
+    with _lock:
+        if service not in _made:
+            session = _made.setdefault("session", boto3.session.Session())
+            config = botocore.config.Config(
+                connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 2, "mode": "standard"}
+            )
+            _made[service] = session.client(service, config=config)
+        return _made[service]
+
+
+@functools.cache
+def _recorded(phase: str) -> str:
+    with open(os.environ["BARE_REQUESTS"], encoding="utf-8") as recorded:
+        return json.dumps(json.load(recorded)[phase], ensure_ascii=False)
+
+
+def send(template: str, case_id: str, tracking_code: str = "") -> list[Any]:
+    """Send the recorded requests with this case's id and tracking code; their answers."""
+    requests = json.loads(template.replace(CASE, case_id).replace(CODE, tracking_code))
+    return [getattr(client(service), xform_name(operation))(**params) for service, operation, params in requests]
+
+
+@app.route("/v1/complaints", methods=["POST"])
+def submit() -> Response:
+    request = app.current_request
+    assert request is not None and isinstance(request.json_body, dict)
+    case_id = uuid.uuid4().hex[:26].upper()  # the length of ours
+    tracking_code = str(secrets.randbelow(9 * 10**11) + 10**11)
+    send(_recorded("intake"), case_id, tracking_code)
+    return Response({"id": case_id, "tracking_code": tracking_code}, status_code=201)
+
+
+@app.route("/v1/staff/cases/{case_id}", methods=["GET"])
+def case_record(case_id: str) -> dict[str, Any]:
+    found, timeline = send(_recorded("read"), case_id)
+    return {"case": json.loads(found["Item"]["body"]["S"]), "timeline": [e["body"]["S"] for e in timeline["Items"]]}

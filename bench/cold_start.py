@@ -1,0 +1,393 @@
+"""Cold start and intake against a bare app making the same AWS requests (issue 10, targets 4 and 5).
+
+- `cold_start_ms(rounds)`: in fresh processes, `import app`, the first public POST /v1/complaints and the
+  first staff GET /v1/staff/cases/{id} (a clerk), against `bench/bare_app.py` doing the same; each phase
+  and the total, medians of interleaved rounds.
+- `intake_ms(rounds)`: a warm intake through the app against the bare requests it sends, without and
+  with the access-code hash added to the bare side; and the same with an Idempotency-Key.
+
+The bare side sends the very requests the app sent (recorded here, one run before the timing), with a
+new case id and tracking code of the same length: the same items byte for byte, the same reads, and a
+StartExecution whose input is the app's — a real execution that runs to its first wait, as ours does.
+Everything runs against one moto server in this process, executions on.
+"""
+
+from __future__ import annotations
+
+import compileall
+import contextlib
+import json
+import logging
+import os
+import py_compile
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import botocore.client
+import requests
+
+from local.motoserver import MotoServer
+from local.provision import provision
+from local.stage import PROJECT_DIR, stage_environment
+
+Request = tuple[str, str, dict[str, Any]]  # service, operation, parameters
+
+#: The two requests of a cold start, in a fresh interpreter, the way Lambda calls the handler (an API
+#: Gateway proxy event). Not through `chalice.test.Client`: importing it loads 170 ms of Chalice's CLI
+#: (click, yaml, asyncio, unittest …) that no Lambda loads, some of which a first request would pay.
+_CHILD = """
+import json, os, sys, time, uuid
+started = time.perf_counter()
+from {module} import app
+imported = time.perf_counter()
+
+
+class Context:
+    function_name, memory_limit_in_mb, function_version, invoked_function_arn = "bench", 512, "$LATEST", ""
+    aws_request_id, log_group_name, log_stream_name = str(uuid.uuid4()), "", ""
+
+    def get_remaining_time_in_millis(self):
+        return 30000
+
+
+def call(method, resource, path, headers, body=None, params=None):
+    event = {{
+        "requestContext": {{"httpMethod": method, "resourcePath": resource, "path": path,
+                            "requestId": str(uuid.uuid4()), "identity": {{"sourceIp": "127.0.0.1"}}}},
+        "headers": headers, "pathParameters": params, "stageVariables": {{}},
+        "multiValueQueryStringParameters": None, "body": body,
+    }}
+    return app(event, Context())
+
+
+body = os.environ["BENCH_BODY"]
+posted = call("POST", "/v1/complaints", "/v1/complaints", {{"content-type": "application/json"}}, body)
+assert posted["statusCode"] == 201, posted
+posted_at = time.perf_counter()
+case_id = json.loads(posted["body"])["id"]
+path = "/v1/staff/cases/" + case_id
+read = call("GET", "/v1/staff/cases/{{case_id}}", path, {{"authorization": "Bearer " + os.environ["BENCH_TOKEN"]}},
+            params={{"case_id": case_id}})
+assert read["statusCode"] == 200, read
+read_at = time.perf_counter()
+ms = lambda a, b: (b - a) * 1000
+sys.stderr.write("BENCH " + json.dumps({{"import": ms(started, imported), "first_post": ms(imported, posted_at),
+                               "first_get": ms(posted_at, read_at), "total": ms(started, read_at),
+                               "case_id": case_id}}) + "\\n")
+"""
+
+PHASES = ("import", "first_post", "first_get", "total")
+
+
+class Recorder:
+    """The AWS requests this thread makes, as botocore is asked to send them (moto's own threads excluded)."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self._thread = threading.get_ident()
+        self._original = botocore.client.BaseClient._make_api_call
+
+    def __enter__(self) -> Recorder:
+        recorder = self
+
+        def recording(client: Any, operation: str, params: dict[str, Any]) -> Any:
+            if threading.get_ident() == recorder._thread:
+                recorder.requests.append((client.meta.service_model.service_name, operation, params))
+            return recorder._original(client, operation, params)
+
+        botocore.client.BaseClient._make_api_call = recording
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        botocore.client.BaseClient._make_api_call = self._original
+
+    def template(self, case_id: str, tracking_code: str = "") -> list[Request]:
+        """The requests with this case's id and tracking code as placeholders (`bench/bare_app.py` fills them)."""
+        from bench.bare_app import CASE, CODE
+
+        text = json.dumps(self.requests, ensure_ascii=False).replace(case_id, CASE)
+        if tracking_code:
+            text = text.replace(tracking_code, CODE)
+        return list(json.loads(text))
+
+
+def request_bytes(requests_: list[Request]) -> int:
+    """What the requests carry (their JSON), to show the bare side sends as much as ours."""
+    return sum(len(json.dumps(params, ensure_ascii=False).encode()) for _, _, params in requests_)
+
+
+@contextlib.contextmanager
+def moto_stage() -> Iterator[dict[str, str]]:
+    """A moto server in this process with executions on, provisioned for the `test` stage; the stage's env set.
+
+    Executions really run: each waits in its first step with the task token on the case's TASK item. They
+    are stopped at the end. moto's ASL is parsed once per state machine (the tests and the local stack do
+    the same): otherwise every StartExecution, ours and the bare one, would take ~0.15 s of moto's parsing.
+    """
+    from local.moto_patches import parse_each_state_machine_once
+    from tests.conftest import stop_executions
+
+    parse_each_state_machine_once()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    saved = dict(os.environ)
+    server = MotoServer(0)
+    port = server.endpoint.rsplit(":", 1)[1]
+    env = stage_environment("test") | {"AWS_ENDPOINT_URL": server.endpoint, "MOTO_PORT": port}
+    os.environ.update(env)  # MOTO_PORT: the state machine's DynamoDB integration calls back here
+    server.start()
+    try:
+        config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+        requests.post(f"{server.endpoint}/moto-api/config", json=config, timeout=10)
+        provision(env)
+        yield env
+    finally:
+        moto_log = logging.getLogger("moto")
+        level, moto_log.level = moto_log.level, logging.CRITICAL  # each stopped execution reports its end
+        with contextlib.suppress(AssertionError):
+            stop_executions(env["AWS_DEFAULT_REGION"], timeout=60)
+        moto_log.setLevel(level)
+        server.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """The app's log lines and metrics are written as in Lambda, to a sink instead of the bench's report."""
+    from chalicelib.observability import logger
+
+    handler: Any = logger.registered_handler
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        stream = handler.setStream(sink)
+        try:
+            yield
+        finally:
+            handler.setStream(stream)
+
+
+def _body() -> str:
+    from tests.conftest import COMPLAINT
+
+    return json.dumps(COMPLAINT, ensure_ascii=False)
+
+
+def _record_cold(body: str, token: str) -> tuple[dict[str, list[Request]], int]:
+    """The requests of the app's first intake and first staff read (this process's first), and their bytes."""
+    from chalice.test import Client
+
+    from app import app
+    from chalicelib import wiring
+
+    wiring.reset()
+    with _quiet(), Client(app, stage_name="test") as client:
+        with Recorder() as intake:
+            receipt = client.http.post("/v1/complaints", headers={"Content-Type": "application/json"}, body=body)
+        assert receipt.status_code == 201, receipt.body
+        case_id, tracking_code = receipt.json_body["id"], receipt.json_body["tracking_code"]
+        with Recorder() as read:
+            found = client.http.get(f"/v1/staff/cases/{case_id}", headers={"Authorization": f"Bearer {token}"})
+        assert found.status_code == 200, found.body
+    wiring.reset()
+    templates = {"intake": intake.template(case_id, tracking_code), "read": read.template(case_id)}
+    return templates, request_bytes(intake.requests + read.requests)
+
+
+def _compile_bytecode() -> None:
+    """Both sides start from compiled bytecode, as the packages in site-packages do (pip compiles them).
+
+    Without it (PYTHONDONTWRITEBYTECODE, or a deployment package shipped without `__pycache__`), every
+    cold start compiles the app's ~60 modules from source: ~40 ms more for ours, ~1 ms for the bare app.
+    """
+    for path in ("app.py", "bench/__init__.py", "bench/bare_app.py"):
+        py_compile.compile(str(PROJECT_DIR / path), doraise=True)
+    compileall.compile_dir(str(PROJECT_DIR / "chalicelib"), quiet=1)
+
+
+def _child(module: str, env: dict[str, str]) -> dict[str, float]:
+    run = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(module=module)],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = [line for line in run.stderr.splitlines() if line.startswith("BENCH ")]
+    if run.returncode or not lines:
+        raise RuntimeError(f"{module} cold start failed:\n{run.stderr[-3000:]}")
+    figures = json.loads(lines[-1].removeprefix("BENCH "))
+    figures.pop("case_id")
+    return {k: float(v) for k, v in figures.items()}
+
+
+def cold_start_ms(rounds: int = 9) -> dict[str, Any]:
+    """Medians over `rounds` fresh processes each: `import app` + first POST + first staff GET, ours and bare.
+
+    Returns {"ours": {phase: ms}, "bare": {phase: ms}, "ratio": {phase: ours/bare}, "rounds": n,
+    "request_bytes": {"ours": n, "bare": n}} with phases import, first_post, first_get, total (the
+    median of each phase and, separately, of the whole).
+    """
+    from local.token import mint
+
+    with moto_stage() as env, tempfile.TemporaryDirectory() as scratch:
+        body = _body()
+        token = mint("bench-clerk", ["clerk"], secret=env["STAFF_JWT_SECRET"])
+        recorded, ours_bytes = _record_cold(body, token)
+        path = Path(scratch) / "requests.json"
+        path.write_text(json.dumps(recorded, ensure_ascii=False), encoding="utf-8")
+        child_env = {
+            **os.environ,
+            "BENCH_BODY": body,
+            "BENCH_TOKEN": token,
+            "BARE_REQUESTS": str(path),
+            "PYTHONDONTWRITEBYTECODE": "1",  # both sides read the bytecode compiled here, neither writes
+        }
+        _compile_bytecode()
+        sides = {"ours": "app", "bare": "bench.bare_app"}
+        for module in sides.values():  # warm the file cache for both
+            _child(module, child_env)
+        samples: dict[str, list[dict[str, float]]] = {side: [] for side in sides}
+        for round_ in range(rounds):
+            order = list(sides.items()) if round_ % 2 == 0 else list(reversed(sides.items()))
+            for side, module in order:
+                samples[side].append(_child(module, child_env))
+        with Recorder() as bare:
+            _bare_once(path, body, token)
+    medians = {side: {p: statistics.median(s[p] for s in runs) for p in PHASES} for side, runs in samples.items()}
+    return {
+        **medians,
+        "ratio": {p: medians["ours"][p] / medians["bare"][p] for p in PHASES},
+        "rounds": rounds,
+        "request_bytes": {
+            "ours": ours_bytes,
+            "bare": request_bytes(bare.requests),
+        },
+    }
+
+
+def _bare_once(path: Path, body: str, token: str) -> None:
+    """One bare intake and read in this process, to measure what the bare side sends."""
+    from chalice.test import Client
+
+    from bench.bare_app import app
+
+    os.environ["BARE_REQUESTS"] = str(path)
+    with Client(app, stage_name="test") as client:
+        receipt = client.http.post("/v1/complaints", headers={"Content-Type": "application/json"}, body=body)
+        assert receipt.status_code == 201, receipt.body
+        read = client.http.get(f"/v1/staff/cases/{receipt.json_body['id']}", headers={"Authorization": token})
+        assert read.status_code == 200, read.body
+
+
+def _medians_ms(operations: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
+    """Medians of operations timed in turn, round after round, so each sees the same load on the machine."""
+    samples: dict[str, list[float]] = {name: [] for name in operations}
+    for _ in range(rounds):
+        for name, operation in operations.items():
+            started = time.perf_counter()
+            operation()
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def intake_ms(rounds: int = 60) -> dict[str, Any]:
+    """A warm intake through the app against the bare requests it sends (target 5).
+
+    Returns {"ours_ms", "bare_ms", "bare_with_hash_ms", "ratio", "ratio_with_hash", the same five with a
+    `keyed_` prefix (with an Idempotency-Key), "hash_ms" (one access-code HMAC), "request_bytes": {"ours",
+    "bare"}, "rounds"}. `ratio` holds ours against the bare requests alone; `ratio_with_hash` against the
+    bare requests plus the HMAC of the access code, which the bare side would need as well.
+    """
+    from chalice.test import Client
+
+    from app import app
+    from bench.bare_app import send
+    from chalicelib import wiring
+    from chalicelib.domain.codes import hash_access_code, new_access_code, new_tracking_code
+
+    with moto_stage() as env, _quiet():
+        body, headers = _body(), {"Content-Type": "application/json"}
+        secret = env.get("APP_SECRET", "local-app-secret-never-deployed").encode()
+        wiring.reset()
+        with Client(app, stage_name="test") as client:
+
+            def ours(key: str | None = None) -> dict[str, Any]:
+                keyed = {**headers, "Idempotency-Key": key} if key else headers
+                receipt = client.http.post("/v1/complaints", headers=keyed, body=body)
+                assert receipt.status_code == 201, receipt.body
+                return dict(receipt.json_body)
+
+            ours()  # the first intake reads the calendar and builds the clients: warm both sides
+            with Recorder() as plain:
+                receipt = ours()
+            idempotency_key = uuid.uuid4().hex
+            with Recorder() as keyed:
+                keyed_receipt = ours(idempotency_key)
+            templates = {
+                "plain": json.dumps(plain.template(receipt["id"], receipt["tracking_code"]), ensure_ascii=False),
+                "keyed": json.dumps(
+                    keyed.template(keyed_receipt["id"], keyed_receipt["tracking_code"]), ensure_ascii=False
+                ),
+            }
+            idempotency_id = next(
+                p["Item"]["id"]["S"] for _, op, p in keyed.requests if op == "PutItem" and "Item" in p
+            )
+            digest = idempotency_id.rpartition("#")[2]
+            templates["keyed"] = templates["keyed"].replace(digest, "__IDEM__")
+
+            def bare(template: str, hashed: bool = False) -> Callable[[], Any]:
+                def run() -> None:
+                    code = new_tracking_code()
+                    if hashed:
+                        hash_access_code(new_access_code(), code, secret)
+                    text = template.replace("__IDEM__", secrets.token_hex(len(digest) // 2))
+                    send(text, uuid.uuid4().hex[:26].upper(), code)
+
+                return run
+
+            bare(templates["plain"])()  # the bare side's clients made before the timing, as ours are
+            with Recorder() as bare_plain:
+                bare(templates["plain"])()
+            figures = _medians_ms(
+                {
+                    "ours_ms": ours,
+                    "bare_ms": bare(templates["plain"]),
+                    "bare_with_hash_ms": bare(templates["plain"], hashed=True),
+                    "keyed_ours_ms": lambda: ours(uuid.uuid4().hex),
+                    "keyed_bare_ms": bare(templates["keyed"]),
+                    "keyed_bare_with_hash_ms": bare(templates["keyed"], hashed=True),
+                },
+                rounds,
+            )
+        wiring.reset()
+        code = new_tracking_code()
+        hash_ms = statistics.median(_timed(lambda: hash_access_code("12345678", code, secret)) for _ in range(rounds))
+    return {
+        **figures,
+        "ratio": figures["ours_ms"] / figures["bare_ms"],
+        "ratio_with_hash": figures["ours_ms"] / figures["bare_with_hash_ms"],
+        "keyed_ratio": figures["keyed_ours_ms"] / figures["keyed_bare_ms"],
+        "keyed_ratio_with_hash": figures["keyed_ours_ms"] / figures["keyed_bare_with_hash_ms"],
+        "hash_ms": hash_ms,
+        "request_bytes": {"ours": request_bytes(plain.requests), "bare": request_bytes(bare_plain.requests)},
+        "rounds": rounds,
+    }
+
+
+def _timed(operation: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    operation()
+    return (time.perf_counter() - started) * 1000
+
+
+if __name__ == "__main__":
+    print(json.dumps({"cold_start": cold_start_ms(), "intake": intake_ms()}, indent=2))
