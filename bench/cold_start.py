@@ -33,9 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import botocore.client
-import requests
 
-from local.motoserver import MotoServer
 from local.provision import provision
 from local.stage import PROJECT_DIR, stage_environment
 
@@ -110,54 +108,72 @@ class Recorder:
     def __exit__(self, *exc: object) -> None:
         botocore.client.BaseClient._make_api_call = self._original
 
-    def template(self, case_id: str, tracking_code: str = "") -> list[Request]:
+    def template(self, case_id: str, tracking_code: str = "") -> str:
         """The requests with this case's id and tracking code as placeholders (`bench/bare_app.py` fills them)."""
-        from bench.bare_app import CASE, CODE
+        from bench.bare_app import CASE, CODE, encode
 
-        text = json.dumps(self.requests, ensure_ascii=False).replace(case_id, CASE)
-        if tracking_code:
-            text = text.replace(tracking_code, CODE)
-        return list(json.loads(text))
+        text = encode(self.requests).replace(case_id, CASE)
+        return text.replace(tracking_code, CODE) if tracking_code else text
 
 
 def request_bytes(requests_: list[Request]) -> int:
-    """What the requests carry (their JSON), to show the bare side sends as much as ours."""
-    return sum(len(json.dumps(params, ensure_ascii=False).encode()) for _, _, params in requests_)
+    """What the requests carry (their JSON, a binary value as its length), to show both sides send as much."""
+    return sum(
+        len(json.dumps(params, ensure_ascii=False, default=lambda value: "b" * len(value)).encode())
+        for _, _, params in requests_
+    )
 
 
 @contextlib.contextmanager
 def moto_stage() -> Iterator[dict[str, str]]:
-    """A moto server in this process with executions on, provisioned for the `test` stage; the stage's env set.
+    """The local stack's moto (`local.stack.start_moto`: executions on, its patches) in a process of its own,
+    provisioned for the `test` stage; this process gets the stage's environment pointing at it.
 
-    Executions really run: each waits in its first step with the task token on the case's TASK item. They
-    are stopped at the end. moto's ASL is parsed once per state machine (the tests and the local stack do
-    the same): otherwise every StartExecution, ours and the bare one, would take ~0.15 s of moto's parsing.
+    Its own process, as AWS is outside the function: moto's work (and the executions' threads, each of
+    which runs to its first wait and leaves its task token on the case's TASK item) does not take this
+    process's GIL from the requests being timed. Ending the process ends the executions.
     """
-    from local.moto_patches import parse_each_state_machine_once
-    from tests.conftest import stop_executions
-
-    parse_each_state_machine_once()
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.cold_start", "--serve-moto"],
+        cwd=PROJECT_DIR,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdin is not None and server.stdout is not None
+    endpoint = server.stdout.readline().strip()
+    if not endpoint.startswith("http"):
+        server.kill()
+        raise RuntimeError("moto did not start")
     saved = dict(os.environ)
-    server = MotoServer(0)
-    port = server.endpoint.rsplit(":", 1)[1]
-    env = stage_environment("test") | {"AWS_ENDPOINT_URL": server.endpoint, "MOTO_PORT": port}
-    os.environ.update(env)  # MOTO_PORT: the state machine's DynamoDB integration calls back here
-    server.start()
+    env = stage_environment("test") | {"AWS_ENDPOINT_URL": endpoint}
+    os.environ.update(env)
     try:
-        config = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-        requests.post(f"{server.endpoint}/moto-api/config", json=config, timeout=10)
-        provision(env)
         yield env
     finally:
-        moto_log = logging.getLogger("moto")
-        level, moto_log.level = moto_log.level, logging.CRITICAL  # each stopped execution reports its end
-        with contextlib.suppress(AssertionError):
-            stop_executions(env["AWS_DEFAULT_REGION"], timeout=60)
-        moto_log.setLevel(level)
-        server.stop()
         os.environ.clear()
         os.environ.update(saved)
+        server.stdin.close()  # it stops when its input ends
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _serve_moto() -> None:
+    """`--serve-moto`: start moto, provision the `test` stage, print the endpoint, serve until stdin closes."""
+    from local.launch import free_port
+    from local.stack import start_moto
+
+    logging.getLogger("moto").setLevel(logging.CRITICAL)  # executions cut short at the end say so
+    env = stage_environment("test")
+    os.environ.update(env)
+    server = start_moto(free_port())
+    provision(env, endpoint_url=server.endpoint)
+    print(server.endpoint, flush=True)
+    sys.stdin.read()
+    os._exit(0)  # the executions' threads wait for days: do not join them
 
 
 @contextlib.contextmanager
@@ -180,7 +196,7 @@ def _body() -> str:
     return json.dumps(COMPLAINT, ensure_ascii=False)
 
 
-def _record_cold(body: str, token: str) -> tuple[dict[str, list[Request]], int]:
+def _record_cold(body: str, token: str) -> tuple[dict[str, str], int]:
     """The requests of the app's first intake and first staff read (this process's first), and their bytes."""
     from chalice.test import Client
 
@@ -288,15 +304,37 @@ def _bare_once(path: Path, body: str, token: str) -> None:
         assert read.status_code == 200, read.body
 
 
-def _medians_ms(operations: dict[str, Callable[[], Any]], rounds: int) -> dict[str, float]:
-    """Medians of operations timed in turn, round after round, so each sees the same load on the machine."""
+def _medians_ms(
+    operations: dict[str, Callable[[], str]], settle: Callable[[str], None], rounds: int
+) -> dict[str, float]:
+    """Medians of operations timed in turn, round after round, so each sees the same load on the machine.
+
+    Each returns the case it registered, and is timed alone: `settle` (untimed) waits until that case's
+    execution has reached its first wait, so no operation shares moto with the one before it.
+    """
     samples: dict[str, list[float]] = {name: [] for name in operations}
     for _ in range(rounds):
         for name, operation in operations.items():
             started = time.perf_counter()
-            operation()
+            case_id = operation()
             samples[name].append((time.perf_counter() - started) * 1000)
+            settle(case_id)
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def _waiting(table: str) -> Callable[[str], None]:
+    """Wait until a case's execution has left its task token on the TASK item (it runs to its first wait)."""
+    from bench.bare_app import client
+
+    def settle(case_id: str) -> None:
+        key = {"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": "TASK"}}
+        deadline = time.monotonic() + 10
+        while "task_token" not in client("dynamodb").get_item(TableName=table, Key=key).get("Item", {}):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the execution of {case_id} did not reach its first wait")
+            time.sleep(0.005)
+
+    return settle
 
 
 def intake_ms(rounds: int = 60) -> dict[str, Any]:
@@ -320,23 +358,23 @@ def intake_ms(rounds: int = 60) -> dict[str, Any]:
         wiring.reset()
         with Client(app, stage_name="test") as client:
 
-            def ours(key: str | None = None) -> dict[str, Any]:
+            def post(key: str | None = None) -> dict[str, Any]:
                 keyed = {**headers, "Idempotency-Key": key} if key else headers
                 receipt = client.http.post("/v1/complaints", headers=keyed, body=body)
                 assert receipt.status_code == 201, receipt.body
                 return dict(receipt.json_body)
 
-            ours()  # the first intake reads the calendar and builds the clients: warm both sides
+            def ours(keyed: bool = False) -> Callable[[], str]:
+                return lambda: str(post(uuid.uuid4().hex if keyed else None)["id"])
+
+            post()  # the first intake reads the calendar and builds the clients: warm both sides
             with Recorder() as plain:
-                receipt = ours()
-            idempotency_key = uuid.uuid4().hex
+                receipt = post()
             with Recorder() as keyed:
-                keyed_receipt = ours(idempotency_key)
+                keyed_receipt = post(uuid.uuid4().hex)
             templates = {
-                "plain": json.dumps(plain.template(receipt["id"], receipt["tracking_code"]), ensure_ascii=False),
-                "keyed": json.dumps(
-                    keyed.template(keyed_receipt["id"], keyed_receipt["tracking_code"]), ensure_ascii=False
-                ),
+                "plain": plain.template(receipt["id"], receipt["tracking_code"]),
+                "keyed": keyed.template(keyed_receipt["id"], keyed_receipt["tracking_code"]),
             }
             idempotency_id = next(
                 p["Item"]["id"]["S"] for _, op, p in keyed.requests if op == "PutItem" and "Item" in p
@@ -344,13 +382,13 @@ def intake_ms(rounds: int = 60) -> dict[str, Any]:
             digest = idempotency_id.rpartition("#")[2]
             templates["keyed"] = templates["keyed"].replace(digest, "__IDEM__")
 
-            def bare(template: str, hashed: bool = False) -> Callable[[], Any]:
-                def run() -> None:
-                    code = new_tracking_code()
+            def bare(template: str, hashed: bool = False) -> Callable[[], str]:
+                def run() -> str:
+                    case_id, code = uuid.uuid4().hex[:26].upper(), new_tracking_code()
                     if hashed:
                         hash_access_code(new_access_code(), code, secret)
-                    text = template.replace("__IDEM__", secrets.token_hex(len(digest) // 2))
-                    send(text, uuid.uuid4().hex[:26].upper(), code)
+                    send(template.replace("__IDEM__", secrets.token_hex(len(digest) // 2)), case_id, code)
+                    return case_id
 
                 return run
 
@@ -359,13 +397,14 @@ def intake_ms(rounds: int = 60) -> dict[str, Any]:
                 bare(templates["plain"])()
             figures = _medians_ms(
                 {
-                    "ours_ms": ours,
+                    "ours_ms": ours(),
                     "bare_ms": bare(templates["plain"]),
                     "bare_with_hash_ms": bare(templates["plain"], hashed=True),
-                    "keyed_ours_ms": lambda: ours(uuid.uuid4().hex),
+                    "keyed_ours_ms": ours(keyed=True),
                     "keyed_bare_ms": bare(templates["keyed"]),
                     "keyed_bare_with_hash_ms": bare(templates["keyed"], hashed=True),
                 },
+                _waiting(env["REGISTER_TABLE"]),
                 rounds,
             )
         wiring.reset()
@@ -390,4 +429,7 @@ def _timed(operation: Callable[[], Any]) -> float:
 
 
 if __name__ == "__main__":
-    print(json.dumps({"cold_start": cold_start_ms(), "intake": intake_ms()}, indent=2))
+    if sys.argv[1:] == ["--serve-moto"]:
+        _serve_moto()
+    else:
+        print(json.dumps({"cold_start": cold_start_ms(), "intake": intake_ms()}, indent=2))
