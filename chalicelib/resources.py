@@ -75,8 +75,9 @@ def _key_schema(partition: Key, sort: Key | None) -> list[dict[str, str]]:
     return schema
 
 
-#: What the work queue's indexes carry besides their keys: the case's summary and the other filters.
-_QUEUE_FIELDS = ("summary", "q_status", "q_unit", "q_handler")
+#: What the work queue's indexes carry besides their keys: the case's summary (its stored part and the
+#: attributes it is completed from: version, status, unit, handler), which the other filters also read.
+_QUEUE_FIELDS = ("summary", "version", "q_status", "q_unit", "q_handler")
 
 
 def _queue_index(name: str, partition: str) -> Index:

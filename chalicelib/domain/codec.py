@@ -18,14 +18,22 @@ from enum import Enum
 from typing import Any
 
 
-def to_plain(value: Any) -> Any:
-    """JSON-ready: dates as ISO strings, decimals as strings (money is never a float), no `None` fields."""
+def to_plain(value: Any, *, defaults: bool = True) -> Any:
+    """JSON-ready: dates as ISO strings, decimals as strings (money is never a float), no `None` fields.
+
+    `defaults=False` also leaves out every dataclass field that holds its default (`from_plain` puts
+    the default back): the register stores the case that way, as small as it can be.
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        value = {
+            f.name: getattr(value, f.name)
+            for f in dataclasses.fields(value)
+            if defaults or not _at_default(f, getattr(value, f.name))
+        }
     if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items() if v is not None}
+        return {str(k): to_plain(v, defaults=defaults) for k, v in value.items() if v is not None}
     if isinstance(value, (list, tuple, frozenset, set)):
-        return [to_plain(v) for v in value]
+        return [to_plain(v, defaults=defaults) for v in value]
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, (date, Decimal)):
@@ -62,6 +70,14 @@ def from_plain(tp: Any, value: Any) -> Any:
     if origin is dict:
         return {k: from_plain(typing.get_args(tp)[1], v) for k, v in value.items()}
     return _leaf(tp, value)
+
+
+def _at_default(f: dataclasses.Field[Any], value: Any) -> bool:
+    if f.default is not dataclasses.MISSING:
+        return bool(value == f.default)
+    if f.default_factory is not dataclasses.MISSING:
+        return bool(value == f.default_factory())
+    return False
 
 
 def _required(f: dataclasses.Field[Any]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import zlib
 from typing import Any
 
 import boto3
@@ -24,9 +25,23 @@ def register_items(stage_env: dict[str, str]) -> list[dict[str, Any]]:
     return items(stage_env["REGISTER_TABLE"])
 
 
+def unpacked(item: dict[str, Any]) -> dict[str, Any]:
+    """A stored JSON document (compressed: `PackedJSONAttribute`)."""
+    document: dict[str, Any] = json.loads(zlib.decompress(item["body"]["B"]))
+    return document
+
+
+def readable(stored: list[dict[str, Any]]) -> str:
+    """Every stored byte as text, the compressed documents decompressed: what must not be kept is not there."""
+    return json.dumps(stored, ensure_ascii=False, default=lambda packed: zlib.decompress(packed).decode())
+
+
 def stored_cases(stage_env: dict[str, str]) -> list[dict[str, Any]]:
-    """The cases as the register keeps them (one JSON document each)."""
-    return [json.loads(i["body"]["S"]) for i in register_items(stage_env) if i["sk"]["S"] == "CASE"]
+    """The cases as the register keeps them: each its CASE item (what changes) and its DETAILS (what the
+    intake fixed), one JSON document each."""
+    stored = register_items(stage_env)
+    details = {i["pk"]["S"]: unpacked(i) for i in stored if i["sk"]["S"] == "DETAILS"}
+    return [{**details[i["pk"]["S"]], **unpacked(i)} for i in stored if i["sk"]["S"] == "CASE"]
 
 
 def test_a_complaint_is_registered_with_its_acceptance_deadline(client: Client, stage_env: dict[str, str]) -> None:
@@ -41,22 +56,23 @@ def test_a_complaint_is_registered_with_its_acceptance_deadline(client: Client, 
     assert acceptance["due_at"].endswith("T23:59:59+08:00")
     assert receipt["received_at"].endswith("+08:00")
     assert receipt["linked"] == []
-    # the register holds the case, its tracking-code claim, its workflow check and its first timeline event
+    # the register holds the case and its details, its tracking-code claim, its workflow check and its first
+    # timeline event
     stored = register_items(stage_env)
     kinds = sorted(i["sk"]["S"].split("#")[0] for i in stored)
-    assert kinds == ["CASE", "EVENT", "TASK", "TRACKING"]
-    case = json.loads(next(i for i in stored if i["sk"]["S"] == "CASE")["body"]["S"])
+    assert kinds == ["CASE", "DETAILS", "EVENT", "TASK", "TRACKING"]
+    (case,) = stored_cases(stage_env)
     assert case["complainant"]["phone"] == "+8613800138000"
     assert case["amount"] == "25.00"
     assert next(i for i in stored if i["sk"]["S"] == "CASE")["version"]["N"] == "1"
     # only a keyed hash of the access code is kept, on the claim, and the key is not in the table
-    assert receipt["access_code"] not in json.dumps(stored)
+    assert receipt["access_code"] not in readable(stored)
     claim = next(i for i in stored if i["sk"]["S"] == "TRACKING")
     key = get_settings().app_secret
     assert codes.access_code_matches(
         receipt["access_code"], receipt["tracking_code"], claim["access_code_hash"]["S"], key
     )
-    assert key.decode() not in json.dumps(stored)
+    assert key.decode() not in readable(stored)
 
 
 def test_a_complaint_that_also_reports_a_violation_is_split_into_two_linked_cases(
@@ -87,7 +103,7 @@ def test_an_anonymous_report_stores_no_identity(client: Client, stage_env: dict[
         "facts": "无证销售处方药",
     }
     receipt = post(client, "/v1/complaints", body).json_body
-    stored = json.dumps(register_items(stage_env), ensure_ascii=False)
+    stored = readable(register_items(stage_env))
     assert "不想留名" not in stored and "13912345678" not in stored
     (case,) = stored_cases(stage_env)
     assert case["anonymous"] is True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from datetime import datetime
 
 import boto3
@@ -25,10 +26,13 @@ def test_a_clerk_types_in_a_phone_complaint_and_is_its_first_responder(
     assert receipt["received_at"] == "2026-09-30T16:20:00+08:00"
     assert receipt["deadlines"]["acceptance"]["due_date"] == "2026-10-15"
     assert receipt["deadlines"]["acceptance"]["overdue"] is True  # it is long past
-    item = boto3.client("dynamodb").get_item(
-        TableName=stage_env["REGISTER_TABLE"], Key={"pk": {"S": f"CASE#{receipt['id']}"}, "sk": {"S": "CASE"}}
-    )["Item"]
-    case = json.loads(item["body"]["S"])
+    stored = [
+        boto3.client("dynamodb").get_item(
+            TableName=stage_env["REGISTER_TABLE"], Key={"pk": {"S": f"CASE#{receipt['id']}"}, "sk": {"S": sk}}
+        )["Item"]
+        for sk in ("CASE", "DETAILS")
+    ]
+    case = {k: v for item in stored for k, v in json.loads(zlib.decompress(item["body"]["B"])).items()}
     assert case["first_responder"]["id"] == "staff-1"
     assert case["channel"] == "phone"
 

@@ -1,7 +1,9 @@
 """The register's cases in DynamoDB: key and index queries only, never a Scan.
 
 A case, its new events and the notices they owe are written in one transaction, conditional on the
-case's version; the tracking-code claim makes codes unique (a GSI could not) and carries the keyed
+case's version. What the intake fixes (parties, facts, redacted text) sits in a DETAILS item written
+once, so each change rewrites only the small CASE item (one write unit, twice in the transaction)
+rather than the whole record. The tracking-code claim makes codes unique (a GSI could not) and carries the keyed
 hash of the access code, so checking a code is one read whether or not the code exists. The TASK
 item is where the case's execution leaves its task token (the ASL writes it) and where the app marks
 a hand-off as due, in the same transaction as the change that needs it; its sparse, sharded
@@ -11,6 +13,7 @@ a hand-off as due, in the same transaction as the change that needs it; its spar
 from __future__ import annotations
 
 import functools
+import json
 import operator
 import zlib
 from collections.abc import Sequence
@@ -23,9 +26,11 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.register.items import (
     CASE_SK,
+    DETAILS_SK,
     TASK_SK,
     AuditItem,
     CaseItem,
+    DetailsItem,
     EventItem,
     OutboxItem,
     RegisterItem,
@@ -55,6 +60,27 @@ NO_DEADLINE = "9999-12-31T23:59:59Z"
 #: Partitions of the `by_check` index and of the unfiltered queue: spread the writes of many cases.
 CHECK_SHARDS = 8
 QUEUE_SHARDS = 4
+#: The case's fields the intake fixes, kept in its DETAILS item.
+DETAILS = frozenset(
+    {
+        "access_code_hash",
+        "facts",
+        "complainant",
+        "anonymous",
+        "respondent",
+        "request",
+        "suspected_violation",
+        "occurred_at",
+        "place",
+        "product",
+        "amount",
+        "evidence",
+        "first_responder",
+        "redacted",
+    }
+)
+#: How many cases' details a repository remembers having read or written (one fingerprint each).
+_REMEMBERED = 4096
 
 
 def utc(moment: datetime) -> str:
@@ -74,13 +100,24 @@ def _tracking_key(code: str) -> str:
     return f"TRACKING#{code}"
 
 
-def _case_item(case: Case) -> CaseItem:
+def _parts(case: Case) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The case as stored: what changes, and its details; fields at their default left out."""
+    plain = to_plain(case, defaults=False)
+    plain.pop("version", None)  # the item's own attribute
+    return {k: v for k, v in plain.items() if k not in DETAILS}, {k: v for k, v in plain.items() if k in DETAILS}
+
+
+def _fingerprint(details: dict[str, Any]) -> int:
+    return zlib.crc32(json.dumps(details, sort_keys=True, ensure_ascii=False).encode())
+
+
+def _case_item(case: Case, state: dict[str, Any] | None = None) -> CaseItem:
     open_ = step_of(case) != "done"
     item = CaseItem(
         case_key(case.id),
         CASE_SK,
-        body=to_plain(case) | {"version": None},
-        summary=to_plain(summarize(case, case.version + 1)),
+        body=_parts(case)[0] if state is None else state,
+        summary=_summary_attribute(case),
         queue_shard=_shard("OPEN", case.id, QUEUE_SHARDS) if open_ else None,
         q_status=case.status.value if open_ else None,
         q_unit=case.unit if open_ else None,
@@ -92,15 +129,32 @@ def _case_item(case: Case) -> CaseItem:
     return item
 
 
+#: The summary's fields the case item holds anyway, as attributes the queue indexes project: the
+#: stored summary leaves them out (the CASE item then stays within one write unit).
+_SUMMARY_FROM_ATTRIBUTES = ("id", "version", "status", "unit", "handler")
+
+
+def _summary_attribute(case: Case) -> dict[str, Any]:
+    summary = to_plain(summarize(case, case.version + 1))
+    return {k: v for k, v in summary.items() if k not in _SUMMARY_FROM_ATTRIBUTES}
+
+
 def _summary(item: CaseItem) -> CaseSummary:
-    summary: CaseSummary = from_plain(CaseSummary, item.summary)
+    """A queue entry's summary: its stored part and the projected attributes (an open case's, so
+    the queue keys are set)."""
+    attributes = {
+        "id": item.pk.removeprefix("CASE#"),
+        "version": item.version,
+        "status": item.q_status,
+        "unit": item.q_unit,
+        "handler": item.q_handler,
+    }
+    summary: CaseSummary = from_plain(CaseSummary, {**item.summary, **attributes})
     return summary
 
 
-def _case_from(item: CaseItem) -> Case:
-    case: Case = from_plain(Case, item.body)
-    case.version = int(item.version or 0)
-    return case
+def _details_item(case: Case, details: dict[str, Any]) -> DetailsItem:
+    return DetailsItem(case_key(case.id), DETAILS_SK, body=details)
 
 
 def _event_items(case: Case, events: Sequence[Event]) -> list[EventItem]:
@@ -138,6 +192,14 @@ def _task(case_id: str, item: TaskItem) -> Task:
 class DynamoCaseRepository(CaseRepository):
     def __init__(self, connection: Connection) -> None:
         self._connection = connection  # transactions: over the models' client (`register.connection`)
+        # case id -> (version, fingerprint of its details as read or written at that version): a save
+        # writes the DETAILS item again only if they changed, or if this repository did not see them
+        self._details: dict[str, tuple[int, int]] = {}
+
+    def _remember(self, case_id: str, version: int, details: dict[str, Any]) -> None:
+        if len(self._details) >= _REMEMBERED:
+            self._details.clear()
+        self._details[case_id] = (version, _fingerprint(details))
 
     def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, check_at: datetime) -> None:
         claims: list[int] = []  # positions of the tracking-code claims among the transaction's items
@@ -145,7 +207,9 @@ class DynamoCaseRepository(CaseRepository):
         try:
             with TransactWrite(connection=self._connection, client_request_token=cases[0][0].id) as tx:
                 for case, events in cases:
-                    tx.save(_case_item(case), condition=CaseItem.pk.does_not_exist())
+                    state, details = _parts(case)
+                    tx.save(_case_item(case, state), condition=CaseItem.pk.does_not_exist())
+                    tx.save(_details_item(case, details), condition=DetailsItem.pk.does_not_exist())
                     tx.save(
                         TrackingItem(
                             _tracking_key(case.tracking_code),
@@ -158,11 +222,11 @@ class DynamoCaseRepository(CaseRepository):
                     tx.save(
                         TaskItem(case_key(case.id), TASK_SK, check_shard=_check_shard(case.id), check_at=utc(check_at))
                     )
-                    claims.append(position + 1)
+                    claims.append(position + 2)
                     event_items = _event_items(case, events)
                     for item in event_items:
                         tx.save(item, condition=EventItem.pk.does_not_exist())
-                    position += 3 + len(event_items)
+                    position += 4 + len(event_items)
         except TransactWriteError as error:
             failed = _conflicts(error)
             if any(failed[i] for i in claims if i < len(failed)):
@@ -170,12 +234,24 @@ class DynamoCaseRepository(CaseRepository):
             raise
         for case, _ in cases:
             case.version = 1
+            self._remember(case.id, case.version, _parts(case)[1])
 
     def get(self, case_id: str) -> Case | None:
-        try:
-            return _case_from(CaseItem.get(case_key(case_id), CASE_SK, consistent_read=True))
-        except DoesNotExist:
+        """The CASE and DETAILS items in one consistent query (a case stored whole before has no DETAILS)."""
+        found = CaseItem._get_connection().query(
+            case_key(case_id),
+            range_key_condition=RegisterItem.sk.between(CASE_SK, DETAILS_SK),
+            consistent_read=True,
+        )
+        raw = {item["sk"]["S"]: item for item in found.get("Items", [])}
+        if CASE_SK not in raw:
             return None
+        item = CaseItem.from_raw_data(raw[CASE_SK])
+        details = DetailsItem.from_raw_data(raw[DETAILS_SK]).body if DETAILS_SK in raw else {}
+        case: Case = from_plain(Case, {**details, **item.body})
+        case.version = int(item.version or 0)
+        self._remember(case.id, case.version, details)
+        return case
 
     def claim(self, tracking_code: str) -> Claim | None:
         try:
@@ -196,9 +272,13 @@ class DynamoCaseRepository(CaseRepository):
         *,
         signal_due: datetime | None = None,
     ) -> None:
+        state, details = _parts(case)
+        fresh = self._details.get(case.id) != (case.version, _fingerprint(details))
         try:
             with TransactWrite(connection=self._connection) as tx:
-                tx.save(_case_item(case))  # the version attribute adds "version = <read version>"
+                tx.save(_case_item(case, state))  # the version attribute adds "version = <read version>"
+                if fresh:
+                    tx.save(_details_item(case, details))  # in the transaction: under the case's version
                 for item in [*_event_items(case, events), *_outbox_items(case, notices)]:
                     tx.save(item, condition=RegisterItem.pk.does_not_exist())
                 if signal_due is not None:
@@ -215,6 +295,7 @@ class DynamoCaseRepository(CaseRepository):
                 raise VersionConflict("the case was changed by someone else; reload it and try again") from error
             raise
         case.version += 1
+        self._remember(case.id, case.version, details)
 
     def task(self, case_id: str) -> Task | None:
         try:
