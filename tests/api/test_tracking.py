@@ -135,3 +135,20 @@ def test_feedback_and_appeal_wait_for_a_response_and_a_closing(client: Client) -
     assert feedback.status_code == 409 and feedback.json_body["error"]["code"] == "invalid_state"
     appeal = post(client, f"/v1/complaints/{code}/appeal", {"reason": "处理不公"}, **headers)
     assert appeal.status_code == 409
+
+
+def test_a_budget_opens_counts_stops_and_opens_again_when_its_window_ends(client: Client) -> None:
+    from chalicelib import wiring
+
+    budget, now = DynamoAttemptBudget("code", 2, timedelta(minutes=15)), wiring.now()
+    # a key never tried opens its window with the first try; then the window counts
+    assert budget.spend("k", now) == 0 and budget.spend("k", now + timedelta(minutes=1)) == 0
+    # spent: the wait is what is left of the window
+    assert budget.spend("k", now + timedelta(minutes=5)) == 10 * 60
+    # a try given back can be taken again in the same window
+    budget.refund("k")
+    assert budget.spend("k", now + timedelta(minutes=6)) == 0
+    # once the window has ended, the next try opens a new one
+    later = now + timedelta(minutes=16)
+    assert budget.spend("k", later) == 0 and budget.spend("k", later) == 0
+    assert budget.spend("k", later) > 0

@@ -29,16 +29,21 @@ class DynamoAttemptBudget(AttemptBudget):
         item, moment = self._item(key), int(now.timestamp())
         ends = now + self.window
         for _ in range(2):  # a window may roll over between the two updates: then the first one applies
-            try:
+            try:  # the usual try: one request, whether the key's window is open or the key is new
                 item.update(
-                    actions=[AttemptsItem.tries.add(1)],
-                    condition=(AttemptsItem.window_ends > moment) & (AttemptsItem.tries < self.limit),
+                    actions=[
+                        AttemptsItem.tries.set((AttemptsItem.tries | 0) + 1),
+                        AttemptsItem.window_ends.set(AttemptsItem.window_ends | int(ends.timestamp())),
+                        AttemptsItem.expires_at.set(AttemptsItem.expires_at | ends),
+                    ],
+                    condition=AttemptsItem.pk.does_not_exist()
+                    | ((AttemptsItem.window_ends > moment) & (AttemptsItem.tries < self.limit)),
                 )
                 return 0
             except UpdateError as error:
                 if not _refused(error):
                     raise
-            try:  # no window, or an ended one: open a new window with this try
+            try:  # an ended window: open a new one with this try
                 item.update(
                     actions=[
                         AttemptsItem.tries.set(1),
