@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -13,10 +14,21 @@ from chalicelib.domain.deadlines import Basis
 from chalicelib.domain.lifecycle import commands as cmd
 from chalicelib.domain.values import Money, Text100, Text200, Text300, Text2000, Text5000
 
+#: phonenumbers' own pattern of a valid mainland mobile number (its metadata for CN; a test keeps the two equal).
+CN_MOBILE = r"1(?:610\d|740[0-5])\d{6}|1(?:[38]\d|4[57]|[59][0-35-9]|6[25-7]|7[0-35-8])\d{8}"
+_PLAIN_MOBILE = re.compile(rf"(?:\+86|0086)?(?P<national>{CN_MOBILE})", re.ASCII)  # full-width digits go to it
+
 
 def _phone(value: str) -> str:
-    """Any number a Chinese caller would give (mobile or landline, with or without +86), kept as E.164."""
-    import phonenumbers  # 45 ms of metadata: loaded by the first request with a phone, not at cold start
+    """Any number a Chinese caller would give (mobile or landline, with or without +86), kept as E.164.
+
+    A mobile number written plainly (most of them) is checked against phonenumbers' pattern without
+    loading phonenumbers (~15 ms of import and metadata on a cold start); anything else goes to it.
+    """
+    plain = _PLAIN_MOBILE.fullmatch(value)
+    if plain:
+        return f"+86{plain['national']}"
+    import phonenumbers  # loaded by the first request with another kind of number, not at cold start
 
     try:
         number = phonenumbers.parse(value, "CN")
