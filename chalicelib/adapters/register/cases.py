@@ -158,11 +158,11 @@ def _details_item(case: Case, details: dict[str, Any]) -> DetailsItem:
 
 
 def _event_items(case: Case, events: Sequence[Event]) -> list[EventItem]:
-    """Event keys derive from the version being written, so a retried write cannot add duplicates."""
-    return [
-        EventItem(case_key(case.id), f"EVENT#{case.version + 1:06d}#{n:02d}", body=to_plain(event))
-        for n, event in enumerate(events)
-    ]
+    """The events of one change in one item (one write unit for a feedback and the closing it brings,
+    not two); its key derives from the version being written, so a retried write cannot add duplicates."""
+    if not events:
+        return []
+    return [EventItem(case_key(case.id), f"EVENT#{case.version + 1:06d}", body=[to_plain(e) for e in events])]
 
 
 def _outbox_items(case: Case, notices: Sequence[Notice]) -> list[OutboxItem]:
@@ -262,7 +262,8 @@ class DynamoCaseRepository(CaseRepository):
 
     def timeline(self, case_id: str) -> list[Event]:
         items = EventItem.query(case_key(case_id), EventItem.sk.startswith("EVENT#"), consistent_read=True)
-        return [from_plain(Event, item.body) for item in items]
+        changes = (item.body if isinstance(item.body, list) else [item.body] for item in items)  # or one, before
+        return [from_plain(Event, event) for change in changes for event in change]
 
     def save(
         self,

@@ -4,7 +4,7 @@
 |-----------------------|-----------------------|----------------------------|
 | case (what changes)   | CASE#<id>             | CASE                       |
 | case details (intake) | CASE#<id>             | DETAILS                    |
-| timeline event        | CASE#<id>             | EVENT#<version>#<n>        |
+| timeline events       | CASE#<id>             | EVENT#<version>            |
 | outgoing notice       | CASE#<id>             | OUTBOX#<version>#<n>       |
 | workflow hand-off     | CASE#<id>             | TASK                       |
 | audit of a read       | AUDIT#<case id>       | <at>#<staff id>            |
@@ -129,7 +129,7 @@ class DetailsItem(RegisterItem):
 
 
 class EventItem(RegisterItem):
-    body = JSONAttribute()
+    body = CompactJSONAttribute()  # the events of one change, oldest first
 
 
 class OutboxItem(RegisterItem):
