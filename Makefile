@@ -5,12 +5,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ROLE ?= clerk
 
-.PHONY: install run load test lint unit bench token clean
+.PHONY: install run load test lint unit bench token clean synth bootstrap deploy
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The CDK's Python packages (infra/requirements.txt) run their JavaScript in Node.js: installed when missing.
+$(STAMP): requirements.txt requirements-dev.txt infra/requirements.txt
+	@command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt -r infra/requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -50,5 +52,23 @@ bench: install
 token: install
 	@$(BIN)/python -m local.token --role $(ROLE)
 
+## The deployment (docs/deploy.md). `make synth`: every stage's CloudFormation into infra/cdk.out, offline
+## (no AWS account or credentials), cdk-nag checking as it builds. `make deploy STAGE=dev` deploys what synth
+## wrote, with the account's credentials, through the pinned CDK CLI (npm); `make bootstrap` once per account
+## and region before the first deploy.
+STAGE ?= dev
+CDK := npx --yes aws-cdk@2.1148.1
+# jsii warns on every run that Node.js 18/20 are past their end of life (docs/deploy.md says so once)
+CDK_ENV := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=18,20
+synth: install
+	rm -rf infra/cdk.out infra/chalice.out
+	cd infra && $(CDK_ENV) ../$(BIN)/python app.py
+
+bootstrap: install
+	cd infra && $(CDK_ENV) $(CDK) bootstrap
+
+deploy: synth
+	cd infra && $(CDK_ENV) $(CDK) deploy --app cdk.out $(STAGE) --require-approval broadening
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache infra/cdk.out infra/chalice.out

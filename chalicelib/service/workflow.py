@@ -110,9 +110,18 @@ def on_deadline(case_id: str, step: str, services: Services, now: datetime) -> d
                 services.cases.save(case, events, notices_for(case, events))
             except VersionConflict:
                 continue  # staff changed the case at this very moment: look again
+            _log_overdue(case, events)
         services.cases.check_later(case.id, services.next_look(case, now))
         return services.signal(case, now)
     raise VersionConflict("the case kept changing while its deadline was being handled")
+
+
+def _log_overdue(case: Case, events: Sequence[Event]) -> None:
+    """One line per deadline just passed unmet (not its reminders): the deployment counts these lines as
+    the `DeadlinesOverdue` metric and alarms on it (infra/stack.py)."""
+    for event in events:
+        if event.type == "escalated" and not event.data.get("reminder"):
+            log.warning("deadline_overdue", extra={"case_id": case.id, "clock": event.data.get("clock")})
 
 
 @dataclass

@@ -1,0 +1,763 @@
+"""One deployment of the complaint centre (a stage: dev, prod) as one CloudFormation stack.
+
+Where each part comes from, so that nothing is declared twice:
+
+- functions, routes, the schedule: the Chalice app (`app.py`, `chalicelib/api/`), packaged by
+  `chalice.cdk.Chalice`; their memory and timeouts: `infra/functions.py`;
+- tables (keys, indexes, stream, TTL), topics, queues, the state machine and its substitutions:
+  `chalicelib/resources.py`, as the local stack provisions them; the ASL: `infra/statemachine/`;
+- the staff groups: `chalicelib/domain/roles.py`; the error shape of gateway answers: `chalicelib/api/http.py`;
+- what differs per stage: the CDK context (`infra/cdk.json`, `infra/stages.py`);
+- the wildcards IAM cannot do without, with their reasons: `infra/iam_allowances.py`; the cdk-nag
+  findings accepted, with theirs: `infra/nag.py`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import (
+    ArnFormat,
+    Aws,
+    CfnOutput,
+    Duration,
+    RemovalPolicy,
+    Stack,
+)
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_wafv2 as wafv2
+from chalice.cdk import Chalice
+from chalice.utils import to_cfn_resource_name
+from constructs import Construct
+
+from chalicelib import errors, resources
+from chalicelib.api.http import error_body
+from chalicelib.domain.roles import ROLES
+from chalicelib.service.outbox import MAX_ATTEMPTS
+from infra.functions import API_FUNCTION, FUNCTIONS, RECONCILE_FUNCTION
+from infra.stages import PROJECT_DIR, StageConfig
+
+CHALICE_CONFIG = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text(encoding="utf-8"))
+APP_NAME: str = CHALICE_CONFIG["app_name"]
+#: Where the app's EMF metrics go (`POWERTOOLS_METRICS_NAMESPACE`, `POWERTOOLS_SERVICE_NAME` in .chalice).
+METRICS_NAMESPACE: str = CHALICE_CONFIG["environment_variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+SERVICE_NAME: str = CHALICE_CONFIG["environment_variables"]["POWERTOOLS_SERVICE_NAME"]
+#: Chalice's logical ids of its API, and of the API's stage (SAM names it after `api_gateway_stage`).
+REST_API = "RestAPI"
+#: The register's items `send_notices` takes from the stream (chalicelib/api/jobs.py skips the rest).
+OUTBOX_SORT_KEY_PREFIX = "OUTBOX#"
+#: The log line the workflow function writes when a deadline passes unmet (chalicelib/service/workflow.py).
+OVERDUE_LOG_MESSAGE = "deadline_overdue"
+OVERDUE_METRIC = "DeadlinesOverdue"
+#: Public endpoints the WAF rate rule guards (tracking-code guesses, floods of submissions).
+PUBLIC_PATH = "/v1/complaints"
+
+
+def logical_id(function: str) -> str:
+    """The logical id Chalice gives a function in its template."""
+    return "APIHandler" if function == API_FUNCTION else to_cfn_resource_name(function)
+
+
+class ComplaintsStack(Stack):
+    """Everything one stage runs. The construct id is the Chalice stage (`chalice.cdk` reads it)."""
+
+    def __init__(self, scope: Construct, config: StageConfig, *, bundle: bool = True, **kwargs: Any) -> None:
+        super().__init__(scope, config.stage, stack_name=f"{APP_NAME}-{config.stage}", **kwargs)
+        self.config = config
+        self.retain = RemovalPolicy.RETAIN if config.protect_data else RemovalPolicy.DESTROY
+        self.retention = _RETENTION[config.log_retention_days]
+        self.api_stage: str = CHALICE_CONFIG["stages"][config.stage]["api_gateway_stage"]
+        #: the logical id SAM gives the API's stage (it exists only after the SAM transform)
+        self.sam_stage = f"{REST_API}{self.api_stage}Stage"
+        self.key = self._data_key()
+        self.tables = {t.logical_id: self._table(t) for t in resources.TABLES}
+        self.topics = {t.logical_id: self._topic(t) for t in resources.TOPICS}
+        self.queues = {q.logical_id: self._queue(q.logical_id, q.purpose) for q in resources.QUEUES}
+        self.stream_failures = self._queue("OutboxStreamFailures", "stream batches the sender could not take")
+        self.user_pool, self.staff_client = self._staff_pool()
+        self.app_secret = self._app_secret()
+        self.function_names = {f.name: f"{APP_NAME}-{config.stage}-{f.name.replace('_', '-')}" for f in FUNCTIONS}
+        self.state_machine_name = f"{APP_NAME}-case-{config.stage}"
+        self.log_groups = {name: self._function_logs(name) for name in self.function_names}
+        self.roles = {f.name: self._function_role(f.name) for f in FUNCTIONS}
+        self.chalice = self._chalice_app(bundle)
+        self.state_machine = self._state_machine()
+        self._outbox_stream()
+        self._api()
+        self.alarm_topic = self._alarm_topic()
+        self._alarms()
+        self._notice_identities()
+        CfnOutput(self, "StaffUserPoolId", value=self.user_pool.user_pool_id)
+        CfnOutput(self, "StaffAppClientId", value=self.staff_client.user_pool_client_id)
+        CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
+
+    # --- data -----------------------------------------------------------------------------------
+
+    def _data_key(self) -> kms.Key:
+        """Personal data at rest: the tables (and their stream), the topics and the queues."""
+        key = kms.Key(
+            self,
+            "DataKey",
+            alias=f"alias/{APP_NAME}-{self.config.stage}-data",
+            description="Complaints: personal data at rest (tables, stream, notices, dead letters)",
+            enable_key_rotation=True,
+            removal_policy=self.retain,
+        )
+        # CloudWatch alarms publish to the encrypted alarm topic only if the key lets CloudWatch use it
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublishToEncryptedTopic",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],  # in a key policy "*" is this key
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+        return key
+
+    def _table(self, declared: resources.Table) -> dynamodb.Table:
+        def key(k: resources.Key) -> dynamodb.Attribute:
+            return dynamodb.Attribute(name=k.name, type=dynamodb.AttributeType(_ATTRIBUTE_TYPES[k.type]))
+
+        table = dynamodb.Table(
+            self,
+            declared.logical_id,
+            partition_key=key(declared.partition_key),
+            sort_key=key(declared.sort_key) if declared.sort_key else None,
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=self.config.protect_data,
+            removal_policy=self.retain,
+            time_to_live_attribute=declared.ttl_attribute,
+            stream=dynamodb.StreamViewType(declared.stream) if declared.stream else None,
+        )
+        for index in declared.indexes:
+            projection = index.projection_args()
+            table.add_global_secondary_index(
+                index_name=index.name,
+                partition_key=key(index.partition_key),
+                sort_key=key(index.sort_key) if index.sort_key else None,
+                projection_type=dynamodb.ProjectionType(projection["ProjectionType"]),
+                non_key_attributes=projection.get("NonKeyAttributes"),
+            )
+        _logical(table, declared.logical_id)
+        return table
+
+    def _topic(self, declared: resources.Topic) -> sns.Topic:
+        topic = sns.Topic(
+            self, declared.logical_id, display_name=declared.purpose[:100], master_key=self.key, enforce_ssl=True
+        )
+        _logical(topic, declared.logical_id)
+        return topic
+
+    def _queue(self, name: str, purpose: str) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            name,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),  # the most SQS keeps: staff have two weeks to act
+        )
+        _logical(queue, name)
+        return queue
+
+    def _app_secret(self) -> secretsmanager.Secret:
+        """`APP_SECRET` (keys the access-code hashes, signs cursors, seals stored replies): generated here,
+        never in the repository; CloudFormation resolves it into the functions' environment at deploy."""
+        return secretsmanager.Secret(
+            self,
+            "AppSecret",
+            description="Complaints APP_SECRET: HMAC key of access codes; rotating it invalidates every code",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+            removal_policy=self.retain,
+        )
+
+    # --- staff ----------------------------------------------------------------------------------
+
+    def _staff_pool(self) -> tuple[cognito.UserPool, cognito.UserPoolClient]:
+        """Staff sign in here; the app verifies the ID token and reads the roles from `cognito:groups`
+        (chalicelib/api/auth.py: CognitoVerifier), so the groups are the app's roles, one for one."""
+        pool = cognito.UserPool(
+            self,
+            "StaffPool",
+            self_sign_up_enabled=False,  # an administrator creates each member of staff (docs/deploy.md)
+            sign_in_aliases=cognito.SignInAliases(email=True, username=False),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True),
+                fullname=cognito.StandardAttribute(required=False, mutable=True),
+            ),
+            mfa=cognito.Mfa.REQUIRED,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.PLUS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+            deletion_protection=self.config.protect_data,
+            removal_policy=self.retain,
+        )
+        for role in sorted(ROLES):
+            cognito.CfnUserPoolGroup(
+                self, f"Group{role.title()}", user_pool_id=pool.user_pool_id, group_name=role, description=role
+            )
+        client = pool.add_client(
+            "StaffClient",
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            generate_secret=False,
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.hours(12),
+        )
+        if self.config.auth_domain_prefix:
+            pool.add_domain(
+                "StaffDomain", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=self.config.auth_domain_prefix)
+            )
+        return pool, client
+
+    # --- functions ------------------------------------------------------------------------------
+
+    def _function_logs(self, function: str) -> logs.LogGroup:
+        return logs.LogGroup(
+            self,
+            f"{logical_id(function)}Logs",
+            log_group_name=f"/aws/lambda/{self.function_names[function]}",
+            retention=self.retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
+    def _function_role(self, function: str) -> iam.Role:
+        """Each function its own role, allowed what its code calls and nothing else."""
+        statements = [
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_groups[function].log_group_arn],
+            ),
+            iam.PolicyStatement(actions=["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources=["*"]),
+            *self._access(function),
+        ]
+        return iam.Role(
+            self,
+            f"{logical_id(function)}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{APP_NAME} {self.config.stage}: {function}",
+            inline_policies={"access": iam.PolicyDocument(statements=statements)},
+        )
+
+    def _access(self, function: str) -> list[iam.PolicyStatement]:
+        """What each function's code calls (chalicelib/adapters/), by function."""
+        register = self.tables[resources.REGISTER.logical_id]
+        idempotency = self.tables[resources.IDEMPOTENCY.logical_id]
+        dead_letters = self.queues[resources.DEAD_LETTER_QUEUE.logical_id]
+        machine_arn = self.state_machine_arn
+        executions = machine_arn.replace(":stateMachine:", ":execution:") + ":*"
+        register_items = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        read_write_key = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+        by_function: dict[str, list[iam.PolicyStatement]] = {
+            API_FUNCTION: [
+                # cases, claims, audit, calendar, budgets (transactions are checked item by item)
+                _allow([*register_items, "dynamodb:Query"], register.table_arn, f"{register.table_arn}/index/*"),
+                _allow(
+                    ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+                    idempotency.table_arn,
+                ),  # powertools idempotency
+                _allow(["states:StartExecution", "states:SendTaskSuccess"], machine_arn),
+                _allow(["sqs:ReceiveMessage"], dead_letters.queue_arn),  # staff look at dead letters
+                _allow(read_write_key, self.key.key_arn),
+            ],
+            resources.WORKFLOW_FUNCTION: [
+                _allow(register_items, register.table_arn),
+                _allow(read_write_key, self.key.key_arn),
+            ],
+            resources.OUTBOX_FUNCTION: [
+                _allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], register.table_arn),
+                _allow(
+                    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                    register.table_stream_arn or "",
+                ),
+                _allow(["dynamodb:ListStreams"], "*"),
+                _allow(["sns:Publish"], *(t.topic_arn for t in self.topics.values())),
+                _allow(["sqs:SendMessage"], dead_letters.queue_arn, self.stream_failures.queue_arn),
+                _allow(read_write_key, self.key.key_arn),
+            ],
+            RECONCILE_FUNCTION: [
+                _allow([*register_items, "dynamodb:Query"], register.table_arn, f"{register.table_arn}/index/*"),
+                _allow(["states:StartExecution", "states:SendTaskSuccess"], machine_arn),
+                _allow(["states:DescribeExecution"], executions),
+                _allow(read_write_key, self.key.key_arn),
+            ],
+        }
+        return by_function[function]
+
+    @property
+    def state_machine_arn(self) -> str:
+        """Built from its name, not referenced: the workflow function it invokes would otherwise depend on it
+        through the environment every function shares, and the state machine on that function."""
+        return self.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=self.state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def _environment(self) -> dict[str, str]:
+        """Every setting `chalicelib/settings.py` requires outside the local stages, from the constructs."""
+        env = {
+            "APP_STAGE": self.config.stage,
+            "STAFF_AUTH": "cognito",
+            "COGNITO_REGION": Aws.REGION,
+            "COGNITO_USER_POOL_ID": self.user_pool.user_pool_id,
+            "COGNITO_APP_CLIENT_ID": self.staff_client.user_pool_client_id,
+            "APP_SECRET": self.app_secret.secret_value.unsafe_unwrap(),  # a {{resolve:...}} reference
+            "POLICY_PROFILE": self.config.policy_profile,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+        }
+        env |= {t.env_var: self.tables[t.logical_id].table_name for t in resources.TABLES}
+        env |= {t.env_var: self.topics[t.logical_id].topic_arn for t in resources.TOPICS}
+        env |= {q.env_var: self.queues[q.logical_id].queue_url for q in resources.QUEUES}
+        env |= {m.env_var: self.state_machine_arn for m in resources.STATE_MACHINES}
+        if self.config.sms_sender_id:
+            env["NOTICE_SMS_SENDER_ID"] = self.config.sms_sender_id
+        if self.config.email_identity:
+            env["NOTICE_EMAIL_IDENTITY"] = self.config.email_identity
+        return env
+
+    def _chalice_app(self, bundle: bool) -> Chalice:
+        stage_config = {
+            "api_gateway_endpoint_type": "REGIONAL",
+            "automatic_layer": True,  # dependencies in a layer: a code change re-zips only the app
+            "xray": True,
+            "manage_iam_role": False,
+            "iam_role_arn": self.roles[API_FUNCTION].role_arn,  # each function's own is set below
+            "environment_variables": self._environment(),
+        }
+        source = PROJECT_DIR if bundle else _code_only_copy()
+        app = Chalice(self, "ChaliceApp", source_dir=str(source), stage_config=stage_config)
+        _check_sized(importlib.import_module("app").app)  # the module Chalice just loaded to package it
+        for function in FUNCTIONS:
+            cfn = app.get_resource(logical_id(function.name))
+            cfn.add_property_override("FunctionName", self.function_names[function.name])
+            cfn.add_property_override("Role", self.roles[function.name].role_arn)
+            cfn.add_property_override("MemorySize", function.memory_mb)
+            cfn.add_property_override("Timeout", function.timeout_seconds)
+            cfn.add_property_override("Description", function.purpose)
+            cfn.node.add_dependency(self.log_groups[function.name])
+        return app
+
+    # --- workflow -------------------------------------------------------------------------------
+
+    def _state_machine(self) -> sfn.StateMachine:
+        declared = resources.CASE_WORKFLOW
+        values = {
+            resources.REGISTER.env_var: self.tables[resources.REGISTER.logical_id].table_name,
+            "WORKFLOW_FUNCTION_ARN": self.chalice.get_function(logical_id(resources.WORKFLOW_FUNCTION)).function_arn,
+        }
+        log_group = logs.LogGroup(
+            self,
+            "CaseWorkflowLogs",
+            log_group_name=f"/aws/vendedlogs/states/{self.state_machine_name}",
+            retention=self.retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        machine = sfn.StateMachine(
+            self,
+            declared.logical_id,
+            state_machine_name=self.state_machine_name,
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            definition_body=sfn.DefinitionBody.from_file(str(PROJECT_DIR / declared.definition)),
+            definition_substitutions={name: values[env_var] for name, env_var in declared.substitutions},
+            tracing_enabled=True,
+            # every event, without the case data it carries (ids and steps only reach the log)
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        )
+        # the Await… states leave their task token on the case's TASK item (aws-sdk:dynamodb:updateItem)
+        machine.add_to_role_policy(
+            _allow(["dynamodb:UpdateItem"], self.tables[resources.REGISTER.logical_id].table_arn)
+        )
+        machine.add_to_role_policy(_allow(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], self.key.key_arn))
+        machine.add_to_role_policy(_allow(["lambda:InvokeFunction"], values["WORKFLOW_FUNCTION_ARN"]))
+        _logical(machine, declared.logical_id)
+        return machine
+
+    def _outbox_stream(self) -> None:
+        """The register's stream feeds `send_notices` (new outbox items only). The function counts its own
+        attempts and dead-letters a notice after `MAX_ATTEMPTS`; the stream retries longer than that, and a
+        batch it still cannot deliver lands in `OutboxStreamFailures` instead of blocking the shard."""
+        register = self.tables[resources.REGISTER.logical_id]
+        new_outbox_items = {
+            "eventName": ["INSERT"],
+            "dynamodb": {"Keys": {"sk": {"S": [{"prefix": OUTBOX_SORT_KEY_PREFIX}]}}},
+        }
+        mapping = lambda_.CfnEventSourceMapping(
+            self,
+            "OutboxStream",
+            function_name=self.chalice.get_resource(logical_id(resources.OUTBOX_FUNCTION)).ref,
+            event_source_arn=register.table_stream_arn,
+            starting_position="TRIM_HORIZON",
+            batch_size=10,
+            bisect_batch_on_function_error=True,
+            maximum_retry_attempts=2 * MAX_ATTEMPTS,
+            maximum_record_age_in_seconds=24 * 3600,
+            destination_config=lambda_.CfnEventSourceMapping.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventSourceMapping.OnFailureProperty(destination=self.stream_failures.queue_arn)
+            ),
+            filter_criteria=lambda_.CfnEventSourceMapping.FilterCriteriaProperty(
+                filters=[lambda_.CfnEventSourceMapping.FilterProperty(pattern=json.dumps(new_outbox_items))]
+            ),
+        )
+        mapping.node.add_dependency(self.roles[resources.OUTBOX_FUNCTION])
+
+    # --- the API --------------------------------------------------------------------------------
+
+    def _api(self) -> None:
+        api = self.chalice.get_resource(REST_API)
+        access_logs = logs.LogGroup(
+            self,
+            "ApiAccessLogs",
+            retention=self.retention,
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        api.add_property_override("Name", f"{APP_NAME}-{self.config.stage}")
+        api.add_property_override(
+            "MethodSettings",
+            [
+                {
+                    "ResourcePath": "/*",
+                    "HttpMethod": "*",
+                    "ThrottlingRateLimit": self.config.api_rate_limit,
+                    "ThrottlingBurstLimit": self.config.api_burst_limit,
+                    "MetricsEnabled": True,
+                    "LoggingLevel": "ERROR",
+                    "DataTraceEnabled": False,  # request bodies hold personal data: never logged
+                }
+            ],
+        )
+        api.add_property_override(
+            "AccessLogSetting",
+            {"DestinationArn": access_logs.log_group_arn, "Format": json.dumps(_ACCESS_LOG_FORMAT)},
+        )
+        api.add_property_override("TracingEnabled", True)
+        api.add_property_override("GatewayResponses", _gateway_responses())
+        self._api_gateway_logging_role(api)
+        self._waf(api)
+        if self.config.api_domain_name:
+            domain = apigateway.CfnDomainName(
+                self,
+                "ApiDomain",
+                domain_name=self.config.api_domain_name,
+                regional_certificate_arn=self.config.api_certificate_arn,
+                endpoint_configuration=apigateway.CfnDomainName.EndpointConfigurationProperty(types=["REGIONAL"]),
+                security_policy="TLS_1_2",
+            )
+            mapping = apigateway.CfnBasePathMapping(
+                self, "ApiDomainMapping", domain_name=domain.ref, rest_api_id=api.ref, stage=self.api_stage
+            )
+            mapping.add_override("DependsOn", [self.sam_stage])
+            CfnOutput(self, "ApiDomainTarget", value=domain.attr_regional_domain_name)
+
+    def _api_gateway_logging_role(self, api: Any) -> None:
+        """API Gateway writes execution and access logs through one role per account and region."""
+        self.api_gateway_logs_role = role = iam.Role(
+            self,
+            "ApiGatewayLogsRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+            ],
+        )
+        account = apigateway.CfnAccount(self, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn)
+        api.add_resource_dependency(account)
+
+    def _waf(self, api: Any) -> None:
+        """A rate rule on the public endpoints per client address (the app's own per-client budget on
+        tracking-code guesses sits behind it); a blocked client gets 429 in the app's error shape."""
+        body = json.dumps(error_body("too_many_requests", "too many requests from this address; try again later"))
+        acl = wafv2.CfnWebACL(
+            self,
+            "ApiFirewall",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility("ApiFirewall"),
+            custom_response_bodies={
+                "tooManyRequests": wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON", content=body
+                )
+            },
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="PublicEndpointsPerClient",
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(
+                        block=wafv2.CfnWebACL.BlockActionProperty(
+                            custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                                response_code=429,
+                                custom_response_body_key="tooManyRequests",
+                                response_headers=[
+                                    wafv2.CfnWebACL.CustomHTTPHeaderProperty(name="Retry-After", value="300")
+                                ],
+                            )
+                        )
+                    ),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            limit=self.config.public_requests_per_5_minutes,
+                            evaluation_window_sec=300,
+                            aggregate_key_type="IP",
+                            scope_down_statement=wafv2.CfnWebACL.StatementProperty(
+                                byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                                    positional_constraint="CONTAINS",  # with or without the stage's prefix
+                                    search_string=PUBLIC_PATH,
+                                    text_transformations=[
+                                        wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+                                    ],
+                                )
+                            ),
+                        )
+                    ),
+                    visibility_config=_visibility("PublicEndpointsPerClient"),
+                )
+            ],
+        )
+        self.waf_association = association = wafv2.CfnWebACLAssociation(
+            self,
+            "ApiFirewallAssociation",
+            resource_arn=f"arn:{Aws.PARTITION}:apigateway:{Aws.REGION}::/restapis/{api.ref}/stages/{self.api_stage}",
+            web_acl_arn=acl.attr_arn,
+        )
+        association.add_override("DependsOn", [self.sam_stage])
+
+    # --- alarms ---------------------------------------------------------------------------------
+
+    def _alarm_topic(self) -> sns.Topic:
+        topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            display_name=f"{APP_NAME} {self.config.stage} alarms",
+            master_key=self.key,
+            enforce_ssl=True,
+        )
+        if self.config.alarm_email:
+            topic.add_subscription(subscriptions.EmailSubscription(self.config.alarm_email))
+        return topic
+
+    def _alarms(self) -> None:
+        five_minutes = Duration.minutes(5)
+        api_dimensions = {"ApiName": f"{APP_NAME}-{self.config.stage}", "Stage": self.api_stage}
+        overdue = logs.MetricFilter(
+            self,
+            "OverdueMetricFilter",
+            log_group=self.log_groups[resources.WORKFLOW_FUNCTION],
+            metric_namespace=METRICS_NAMESPACE,
+            metric_name=OVERDUE_METRIC,
+            filter_pattern=logs.FilterPattern.string_value("$.message", "=", OVERDUE_LOG_MESSAGE),
+            metric_value="1",
+        )
+        alarms: dict[str, tuple[cloudwatch.IMetric, float, str]] = {
+            "ExecutionsFailed": (
+                self.state_machine.metric_failed(period=five_minutes),
+                1,
+                "a case's workflow failed (the reconciliation restarts it)",
+            ),
+            "ExecutionsTimedOut": (
+                self.state_machine.metric_timed_out(period=five_minutes),
+                1,
+                "a case's workflow timed out",
+            ),
+            "WorkflowDiverged": (
+                cloudwatch.Metric(
+                    namespace=METRICS_NAMESPACE,
+                    metric_name="WorkflowDiverged",
+                    dimensions_map={"service": SERVICE_NAME},
+                    statistic="Sum",
+                    period=five_minutes,
+                ),
+                1,
+                "an open case whose execution is not running and could not be repaired",
+            ),
+            "Api5xxRate": (
+                cloudwatch.Metric(
+                    namespace="AWS/ApiGateway",
+                    metric_name="5XXError",
+                    dimensions_map=api_dimensions,
+                    statistic="Average",
+                    period=five_minutes,
+                ),
+                0.01,
+                "more than 1% of API requests answered 5xx",
+            ),
+            "ApiLatencyP99": (
+                cloudwatch.Metric(
+                    namespace="AWS/ApiGateway",
+                    metric_name="Latency",
+                    dimensions_map=api_dimensions,
+                    statistic="p99",
+                    period=five_minutes,
+                ),
+                self.config.p99_latency_ms,
+                f"API p99 latency above {self.config.p99_latency_ms} ms",
+            ),
+            "DeadlinesOverdue": (
+                overdue.metric(statistic="Sum", period=Duration.hours(1)),
+                self.config.overdue_alarm_per_hour,
+                "statutory deadlines passed unmet in the last hour",
+            ),
+        }
+        for queue in (*self.queues.values(), self.stream_failures):
+            name = f"{queue.node.id}Depth"
+            alarms[name] = (
+                queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Max"),
+                1,
+                f"messages waiting in {queue.node.id}: notices nobody received",
+            )
+        action = cloudwatch_actions.SnsAction(self.alarm_topic)
+        for name, (metric, threshold, description) in alarms.items():
+            alarm = cloudwatch.Alarm(
+                self,
+                f"{name}Alarm",
+                metric=metric,
+                threshold=threshold,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+                alarm_description=description,
+            )
+            alarm.add_alarm_action(action)
+
+    def _notice_identities(self) -> None:
+        """The SES identity complainant e-mails will be sent from (verified by DNS or by its mailbox)."""
+        if not self.config.email_identity:
+            return
+        identity = (
+            ses.Identity.email(self.config.email_identity)
+            if "@" in self.config.email_identity
+            else ses.Identity.domain(self.config.email_identity)
+        )
+        ses.EmailIdentity(self, "NoticeEmailIdentity", identity=identity)
+
+
+_ATTRIBUTE_TYPES = {"S": "STRING", "N": "NUMBER", "B": "BINARY"}
+#: The retention periods CloudWatch Logs offers, in days.
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    731: logs.RetentionDays.TWO_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+#: One JSON line per request: who, what, how it ended. No headers, no bodies.
+_ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "ip": "$context.identity.sourceIp",
+    "requestTime": "$context.requestTime",
+    "method": "$context.httpMethod",
+    "resource": "$context.resourcePath",
+    "status": "$context.status",
+    "latency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "wafStatus": "$context.waf.status",
+    "error": "$context.error.responseType",
+}
+
+
+def _gateway_responses() -> dict[str, Any]:
+    """Answers API Gateway gives itself, in the app's error shape (`{"error": {"code", "message"}}`)."""
+
+    def response(status: int, code: str, message: str, **headers: str) -> dict[str, Any]:
+        return {
+            "StatusCode": str(status),
+            "ResponseParameters": {
+                "Headers": {
+                    "Content-Type": "'application/json; charset=utf-8'",
+                    **{k: f"'{v}'" for k, v in headers.items()},
+                }
+            },
+            "ResponseTemplates": {"application/json": json.dumps(error_body(code, message))},
+        }
+
+    return {
+        # a path or method no route declares: REST APIs call it a missing token; it is a 404
+        "MISSING_AUTHENTICATION_TOKEN": response(404, errors.NotFound.code, "no such endpoint"),
+        "THROTTLED": response(429, "too_many_requests", "too many requests; try again shortly", **{"Retry-After": "1"}),
+        "WAF_FILTERED": response(
+            429, "too_many_requests", "too many requests from this address; try again later", **{"Retry-After": "300"}
+        ),
+        "REQUEST_TOO_LARGE": response(413, errors.PayloadTooLarge.code, "the request is too large"),
+        "DEFAULT_4XX": response(400, "bad_request", "the request could not be handled"),
+        "DEFAULT_5XX": response(
+            503, "service_unavailable", "the service is briefly unavailable; try again shortly", **{"Retry-After": "5"}
+        ),
+    }
+
+
+def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+    )
+
+
+def _check_sized(app: Any) -> None:
+    """Every function of the Chalice app has its size in `infra/functions.py`, and nothing else does."""
+    found = {event.name for event in app.event_sources} | {f.name for f in app.pure_lambda_functions}
+    if app.routes:
+        found.add(API_FUNCTION)
+    sized = {f.name for f in FUNCTIONS}
+    if found != sized:
+        raise ValueError(f"infra/functions.py sizes {sorted(sized)}, the app has {sorted(found)}: make them agree")
+
+
+def _allow(actions: list[str], *resources_: str) -> iam.PolicyStatement:
+    return iam.PolicyStatement(actions=actions, resources=list(resources_))
+
+
+def _logical(construct: Construct, logical: str) -> None:
+    """Keep the logical id of `chalicelib/resources.py` (a reader finds the table by its declared name)."""
+    construct.node.default_child.override_logical_id(logical)
+
+
+def _code_only_copy() -> Path:
+    """The app without `requirements.txt`, so Chalice packages only its own code (no download): for the
+    tests. Beside the construct's own scratch folder (`chalice.out` in the working directory)."""
+    copy = Path.cwd() / "chalice.out" / "code-only"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(PROJECT_DIR / "chalicelib", copy / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(PROJECT_DIR / "app.py", copy / "app.py")
+    (copy / ".chalice").mkdir()
+    shutil.copy2(PROJECT_DIR / ".chalice" / "config.json", copy / ".chalice" / "config.json")
+    return copy
