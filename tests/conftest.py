@@ -190,9 +190,10 @@ def staff_headers(*roles: str) -> dict[str, str]:
 
 
 #: The order tests are handed out in (`pytest -n 2`): the longest first, so that no long test starts last and
-#: runs alone; the end-to-end tests (stacks in subprocesses) and the workflow tests (mostly waiting on
-#: moto's timers) first, then those that keep a core busy, the unit tests to fill the gaps.
-RUN_FIRST = ("tests/e2e/", "tests/workflow/", "tests/api/")
+#: runs alone; the end-to-end tests (stacks in subprocesses), the deployment's checks (one synthesis in a
+#: subprocess, on one worker) and the workflow tests (mostly waiting on moto's timers) first, then those that
+#: keep a core busy, the unit tests to fill the gaps.
+RUN_FIRST = ("tests/e2e/", "tests/infra/", "tests/workflow/", "tests/api/")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids

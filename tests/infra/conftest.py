@@ -1,0 +1,97 @@
+"""The deployment's templates, synthesized once per test session (and reused while nothing they are made
+from changes): `infra/app.py` with the app packaged without its dependencies (no download), in a
+subprocess, cdk-nag included. The tests read the templates it wrote."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.stages import BUNDLE_KEY
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+#: What the templates are made from: a change to any of these synthesizes again.
+INPUTS = ("app.py", ".chalice/config.json", "chalicelib", "infra")
+SKIPPED = frozenset({"__pycache__", "cdk.out", "chalice.out"})
+TOOLS = ("aws-cdk-lib", "cdk-nag", "chalice", "constructs")
+STAGES = ("dev", "prod")
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    out: Path  # the cloud assembly (cdk.out)
+    seconds: float  # how long the synthesis took (0 when reused)
+
+    def template(self, stage: str) -> dict[str, Any]:
+        return json.loads((self.out / f"{stage}.template.json").read_text(encoding="utf-8"))
+
+    def templates(self) -> dict[str, dict[str, Any]]:
+        return {stage: self.template(stage) for stage in STAGES}
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for tool in TOOLS:
+        digest.update(f"{tool}=={metadata.version(tool)}".encode())
+    for root in INPUTS:
+        path = PROJECT_DIR / root
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            if SKIPPED.intersection(file.parts):
+                continue
+            digest.update(str(file.relative_to(PROJECT_DIR)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def synthesize(work: Path) -> float:
+    """Run the CDK app into `work/cdk.out`; its seconds. Fails the session with cdk-nag's report on a finding."""
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(work / "cdk.out"),
+        "CDK_CONTEXT_JSON": json.dumps({BUNDLE_KEY: False}),  # what `cdk synth -c` would pass
+        # jsii's notice that this Node.js is past its end of life: said once in docs/deploy.md, not per run
+        "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,20",
+    }
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(PROJECT_DIR / "infra" / "app.py")],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"infra/app.py failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-8000:]}")
+    return time.perf_counter() - started
+
+
+@pytest.fixture(scope="session")
+def synthesized() -> Synthesized:
+    cache = Path(tempfile.gettempdir()) / f"complaints-synth-{_fingerprint()}"
+    if (cache / "cdk.out" / "manifest.json").is_file() and (cache / "done").is_file():
+        return Synthesized(cache / "cdk.out", 0.0)
+    work = Path(tempfile.mkdtemp(prefix="complaints-synth-"))
+    seconds = synthesize(work)
+    shutil.rmtree(work / "chalice.out", ignore_errors=True)  # the packaged app: only the templates are read
+    (work / "done").write_text(f"{seconds:.1f}\n")
+    shutil.rmtree(cache, ignore_errors=True)
+    try:
+        work.rename(cache)
+    except OSError:  # another process cached the same inputs meanwhile: use ours
+        return Synthesized(work / "cdk.out", seconds)
+    return Synthesized(cache / "cdk.out", seconds)
