@@ -9,7 +9,7 @@
 The bare side sends the very requests the app sent (recorded here, one run before the timing), with a
 new case id and tracking code of the same length: the same items byte for byte, the same reads, and a
 StartExecution whose input is the app's — a real execution that runs to its first wait, as ours does.
-Everything runs against one moto server in this process, executions on.
+Both sides talk to one moto server (the local stack's, executions on) in a process of its own.
 """
 
 from __future__ import annotations
@@ -300,9 +300,10 @@ def _bare_once(path: Path, body: str, token: str) -> None:
     """One bare intake and read in this process, to measure what the bare side sends."""
     from chalice.test import Client
 
-    from bench.bare_app import app
+    from bench.bare_app import _recorded, app
 
     os.environ["BARE_REQUESTS"] = str(path)
+    _recorded.cache_clear()  # this run's requests, not an earlier run's
     with Client(app, stage_name="test") as client:
         receipt = client.http.post("/v1/complaints", headers={"Content-Type": "application/json"}, body=body)
         assert receipt.status_code == 201, receipt.body
