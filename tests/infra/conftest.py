@@ -4,6 +4,7 @@ subprocess, cdk-nag included. The tests read the templates it wrote."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -39,6 +40,27 @@ class Synthesized:
 
     def templates(self) -> dict[str, dict[str, Any]]:
         return {stage: self.template(stage) for stage in STAGES}
+
+    def transformed(self, stage: str) -> dict[str, Any]:
+        """The template as CloudFormation deploys it: after the SAM transform of Chalice's functions and API."""
+        return _sam_transform(self.out / f"{stage}.template.json")
+
+
+class _NoManagedPolicies:
+    """The SAM translator looks up AWS managed policies only for a function's `Policies`: none here."""
+
+    def load(self) -> dict[str, str]:
+        return {}
+
+
+@functools.cache
+def _sam_transform(path: Path) -> dict[str, Any]:
+    from samtranslator.translator.transform import transform
+
+    template = json.loads(path.read_text(encoding="utf-8"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # fills AWS::Region where SAM needs a value
+        return dict(transform(template, {}, _NoManagedPolicies()))
 
 
 def _fingerprint() -> str:
