@@ -43,6 +43,21 @@ LAMBDA_ERRORS = [
 ]
 
 
+#: Entering a wait, the execution leaves its token and confirms the hand-off it was resumed with: the
+#: change's mark goes, and the reconciliation's next look moves to when this wait's timer should fire.
+CONFIRM = "SET task_token = :token, step = :step, since = :since, check_at = :check REMOVE signal_pending_since"
+#: ... unless a newer change is still to be handed over (its mark is later than the one this input
+#: carries): then the write fails, and the wait is entered without touching the mark or the look.
+NOTHING_NEWER = "attribute_not_exists(signal_pending_since) OR signal_pending_since <= :handed"
+#: The error of an aws-sdk DynamoDB call whose condition failed.
+NEWER_CHANGE = "DynamoDb.ConditionalCheckFailedException"
+LATE_NAME = "AwaitTheNewerChange"
+
+
+def _task_key() -> dict[str, Any]:
+    return {"pk": {"S.$": "States.Format('CASE#{}', $.case_id)"}, "sk": {"S": "TASK"}}
+
+
 def _await(step: str, comment: str) -> dict[str, Any]:
     return {
         "Type": "Task",
@@ -50,11 +65,40 @@ def _await(step: str, comment: str) -> dict[str, Any]:
         "Resource": "arn:aws:states:::aws-sdk:dynamodb:updateItem.waitForTaskToken",
         "Parameters": {
             "TableName": "${RegisterTable}",
-            "Key": {"pk": {"S.$": "States.Format('CASE#{}', $.case_id)"}, "sk": {"S": "TASK"}},
-            "UpdateExpression": "SET task_token = :token, step = :step, since = :since",
+            "Key": _task_key(),
+            "UpdateExpression": CONFIRM,
+            "ConditionExpression": NOTHING_NEWER,
             "ExpressionAttributeValues": {
                 ":token": {"S.$": "$$.Task.Token"},
                 ":step": {"S": step},
+                ":since": {"S.$": "$$.State.EnteredTime"},
+                ":check": {"S.$": "$.check_at"},
+                ":handed": {"S.$": "$.handed"},
+            },
+        },
+        "TimeoutSecondsPath": "$.timeout_seconds",
+        "Catch": [
+            {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timed_out", "Next": "DeadlinePassed"},
+            {"ErrorEquals": [NEWER_CHANGE], "ResultPath": "$.newer_change", "Next": LATE_NAME},
+        ],
+        "Next": "Route",
+    }
+
+
+def _await_newer_change() -> dict[str, Any]:
+    """Any step's wait while a newer change is still to be handed over: the token only (the step is the
+    input's), so the change's own hand-off finds it; that hand-off is confirmed by the next wait."""
+    return {
+        "Type": "Task",
+        "Comment": "A newer change of the case is on its way: wait for it, leaving its mark and look as they are.",
+        "Resource": "arn:aws:states:::aws-sdk:dynamodb:updateItem.waitForTaskToken",
+        "Parameters": {
+            "TableName": "${RegisterTable}",
+            "Key": _task_key(),
+            "UpdateExpression": "SET task_token = :token, step = :step, since = :since",
+            "ExpressionAttributeValues": {
+                ":token": {"S.$": "$$.Task.Token"},
+                ":step": {"S.$": "$.step"},
                 ":since": {"S.$": "$$.State.EnteredTime"},
             },
         },
@@ -76,6 +120,7 @@ def definition() -> dict[str, Any]:
         }
     }
     states |= {name: _await(step, comment) for step, (name, comment) in WAITS.items()}
+    states[LATE_NAME] = _await_newer_change()
     states["DeadlinePassed"] = {
         "Type": "Task",
         "Comment": "The step's deadline (or its supervision reminder) came: mark overdue, escalate, or act on expiry.",
@@ -89,6 +134,8 @@ def definition() -> dict[str, Any]:
             "step.$": "$.Payload.step",
             "timeout_seconds.$": "$.Payload.timeout_seconds",
             "retry_seconds.$": "$.Payload.retry_seconds",
+            "check_at.$": "$.Payload.check_at",
+            "handed.$": "$.Payload.handed",
         },
         # two quick retries for a passing fault; past them the Catch below waits longer and tries again
         "Retry": [{"ErrorEquals": LAMBDA_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2}],

@@ -3,9 +3,11 @@
 DynamoDB is the source of truth. A change that moves the case to another workflow step (or moves
 the running timer) is saved together with a "hand-off due" mark on the case's TASK item and the
 notices it owes; then the hand-off is delivered with the task token the execution left there,
-computed from the case *as committed* (re-read), never from the caller's copy. A hand-off that is
-lost (the process died, the token had just timed out), an execution that failed, or one that never
-started is found by `reconcile`, which runs on a schedule and reads only the cases due a look.
+computed from the case *as committed* (re-read), never from the caller's copy. The execution confirms
+it in the write that leaves its next token (the mark goes, the next look moves to that wait's timer),
+unless a newer change's mark is there. A hand-off that is lost (the process died, the token had just
+timed out), an execution that failed, or one that never started is found by `reconcile`, which runs
+on a schedule and reads only the cases due a look.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 from chalicelib.domain.case import SYSTEM, Actor, Case, Event
 from chalicelib.domain.lifecycle.context import Ctx
 from chalicelib.domain.lifecycle.expiry import deadline_passed
-from chalicelib.domain.lifecycle.steps import signal, step_of, timer
+from chalicelib.domain.lifecycle.steps import signal, stamp, step_of, timer
 from chalicelib.domain.notices import notices_for
 from chalicelib.domain.policy import Policy
 from chalicelib.errors import VersionConflict
@@ -49,8 +51,16 @@ class Services:
     def ctx(self, now: datetime, actor: Actor = SYSTEM, roles: frozenset[str] = frozenset()) -> Ctx:
         return Ctx(now, actor, self.policy, self.calendar.calendar(), roles, self.reminder)
 
-    def signal(self, case: Case, now: datetime) -> dict[str, Any]:
-        return signal(case, now, self.reminder) | {"retry_seconds": int(self.task_retry.total_seconds())}
+    def signal(self, case: Case, now: datetime, handed: datetime | None = None) -> dict[str, Any]:
+        """The execution's next input. Entering its wait, it leaves its token on the TASK item and, in the same
+        write, confirms the hand-off `handed` (the mark of the change this signal carries; none: no hand-off)
+        and moves the reconciliation's look to `check_at`, unless a newer change is still to be handed over."""
+        look = self.next_look(case, now)
+        return signal(case, now, self.reminder) | {
+            "retry_seconds": int(self.task_retry.total_seconds()),
+            "check_at": stamp(look) if look else "",
+            "handed": handed.isoformat() if handed else "",
+        }
 
     def next_look(self, case: Case, now: datetime) -> datetime | None:
         """When the reconciliation should look if nothing happened: the execution's timer, plus grace."""
@@ -81,20 +91,19 @@ def deliver(case_id: str, services: Services, now: datetime, read: tuple[Task, C
     """Resume the execution with the case's committed step and timer; False if it could not be done now.
 
     `read` is the TASK item and the case as just read from the register (the reconciliation has them);
-    otherwise both are read here, so the hand-off never carries a caller's older copy."""
+    otherwise both are read here, so the hand-off never carries a caller's older copy. The execution itself
+    confirms the hand-off (the mark read with the token) when it enters its next wait: no write here."""
     for _ in range(2):  # a token can time out between reading and using it: the execution then left a new one
         task, case = read or (services.cases.task(case_id), services.cases.get(case_id))
         read = None
         if task is None or task.token is None or case is None:
             return False
         try:
-            resumed = services.workflow.resume(task.token, services.signal(case, now))
+            if services.workflow.resume(task.token, services.signal(case, now, handed=task.signal_pending_since)):
+                return True
         except WorkflowUnavailable:
             log.warning("workflow_resume_failed", extra={"case_id": case_id}, exc_info=True)
             return False
-        if resumed:
-            services.cases.signal_delivered(case_id, task.token, services.next_look(case, now))
-            return True
     return False
 
 
@@ -103,7 +112,8 @@ def on_deadline(case_id: str, step: str, services: Services, now: datetime) -> d
     for _ in range(_RETRIES):
         case = services.cases.get(case_id)
         if case is None:
-            return {"case_id": case_id, "step": "done", "timeout_seconds": 1, "retry_seconds": 1}
+            gone = {"case_id": case_id, "step": "done", "timeout_seconds": 1, "retry_seconds": 1}
+            return gone | {"check_at": "", "handed": ""}
         clocks = dict(case.deadlines)
         events = deadline_passed(case, step, services.ctx(now))
         if events or case.deadlines != clocks:  # a clock archived at its end records nothing, yet changes the case
@@ -112,7 +122,8 @@ def on_deadline(case_id: str, step: str, services: Services, now: datetime) -> d
             except VersionConflict:
                 continue  # staff changed the case at this very moment: look again
             _log_overdue(case, events)
-        services.cases.check_later(case.id, services.next_look(case, now))
+        if step_of(case) == "done":
+            services.cases.check_later(case.id, None)  # otherwise the execution's next wait moves the look
         return services.signal(case, now)
     raise VersionConflict("the case kept changing while its deadline was being handled")
 

@@ -39,14 +39,33 @@ def test_every_step_the_rules_can_name_is_routed() -> None:
 
 def test_every_human_wait_has_a_token_a_timer_and_an_escalation() -> None:
     waits = {name: s for name, s in STATES.items() if name.startswith("Await")}
-    assert len(waits) == len(STEPS) - 1
+    assert len(waits) == len(STEPS) - 1 + 1  # one per step, and one while a newer change is on its way
+    escalation = {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timed_out", "Next": "DeadlinePassed"}
     for name, state in waits.items():
         assert state["Resource"].endswith(".waitForTaskToken"), name
         assert state["TimeoutSecondsPath"] == "$.timeout_seconds", name
-        assert state["Catch"] == [
-            {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timed_out", "Next": "DeadlinePassed"}
-        ], name
+        assert state["Catch"][0] == escalation, name
         assert state["Parameters"]["ExpressionAttributeValues"][":token"] == {"S.$": "$$.Task.Token"}
+
+
+def test_a_wait_confirms_its_handoff_unless_a_newer_change_is_on_its_way() -> None:
+    """Entering a step's wait is the hand-off's confirmation (the mark goes, the next look moves), one
+    write; when a later change's mark is there, that write fails and the wait is entered without it."""
+    steps = {name: s for name, s in STATES.items() if name.startswith("Await") and name != "AwaitTheNewerChange"}
+    for name, state in steps.items():
+        parameters = state["Parameters"]
+        assert "REMOVE signal_pending_since" in parameters["UpdateExpression"], name
+        assert parameters["ConditionExpression"] == (
+            "attribute_not_exists(signal_pending_since) OR signal_pending_since <= :handed"
+        ), name
+        assert state["Catch"][1] == {
+            "ErrorEquals": ["DynamoDb.ConditionalCheckFailedException"],
+            "ResultPath": "$.newer_change",
+            "Next": "AwaitTheNewerChange",
+        }, name
+    late = STATES["AwaitTheNewerChange"]["Parameters"]
+    assert "signal_pending_since" not in late["UpdateExpression"] and "check_at" not in late["UpdateExpression"]
+    assert "ConditionExpression" not in late
 
 
 def test_no_account_region_or_name_is_written_into_it() -> None:

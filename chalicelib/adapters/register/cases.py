@@ -17,7 +17,7 @@ import json
 import operator
 import zlib
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -41,7 +41,7 @@ from chalicelib.adapters.register.items import (
 )
 from chalicelib.domain.case import Case, Event
 from chalicelib.domain.codec import from_plain, to_plain
-from chalicelib.domain.lifecycle.steps import next_due, step_of
+from chalicelib.domain.lifecycle.steps import next_due, stamp, step_of
 from chalicelib.domain.lifecycle.summary import CaseSummary, summarize
 from chalicelib.domain.notices import Notice
 from chalicelib.errors import VersionConflict
@@ -83,9 +83,9 @@ DETAILS = frozenset(
 _REMEMBERED = 4096
 
 
-def utc(moment: datetime) -> str:
-    """Index sort keys: one fixed format (UTC, seconds) so strings order like times."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+#: Index sort keys: one fixed format (UTC, seconds) so strings order like times; the workflow writes
+#: the next look in the same format (its signal's `check_at`).
+utc = stamp
 
 
 def _shard(prefix: str, case_id: str, shards: int) -> str:

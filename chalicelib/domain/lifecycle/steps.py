@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.case import Case, Kind, Status
@@ -84,6 +84,15 @@ def timer(case: Case, now: datetime, reminder: timedelta) -> int:
             targets.append((deadline.reminded_at or deadline.escalated_at) + reminder)
     wake = min(targets) if targets else now + reminder * STALL_FACTOR
     return max(1, math.ceil((wake - now).total_seconds()))
+
+
+def stamp(moment: datetime) -> str:
+    """A moment as the register orders its looks: UTC, whole seconds, one fixed format (strings sort like times).
+
+    >>> stamp(datetime(2026, 11, 23, 9, 0, 1, 500, tzinfo=UTC))
+    '2026-11-23T09:00:01Z'
+    """
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def signal(case: Case, now: datetime, reminder: timedelta) -> dict[str, Any]:
