@@ -274,7 +274,8 @@ class ComplaintsStack(Stack):
         )
 
     def _access(self, function: str) -> list[iam.PolicyStatement]:
-        """What each function's code calls (chalicelib/adapters/), by function."""
+        """What each function's code calls (chalicelib/adapters/), by function. tests/infra run each function
+        and fail on a call its role does not allow here."""
         register = self.tables[resources.REGISTER.logical_id]
         idempotency = self.tables[resources.IDEMPOTENCY.logical_id]
         dead_letters = self.queues[resources.DEAD_LETTER_QUEUE.logical_id]
@@ -295,7 +296,7 @@ class ComplaintsStack(Stack):
                 _allow(read_write_key, self.key.key_arn),
             ],
             resources.WORKFLOW_FUNCTION: [
-                _allow(register_items, register.table_arn),
+                _allow([*register_items, "dynamodb:Query"], register.table_arn),  # a case is read by its partition
                 _allow(read_write_key, self.key.key_arn),
             ],
             resources.OUTBOX_FUNCTION: [
@@ -311,6 +312,7 @@ class ComplaintsStack(Stack):
             ],
             RECONCILE_FUNCTION: [
                 _allow([*register_items, "dynamodb:Query"], register.table_arn, f"{register.table_arn}/index/*"),
+                _allow(["dynamodb:BatchGetItem"], register.table_arn),  # the TASK items of the cases due a look
                 _allow(["states:StartExecution", "states:SendTaskSuccess"], machine_arn),
                 _allow(["states:DescribeExecution"], executions),
                 _allow(read_write_key, self.key.key_arn),

@@ -1,0 +1,213 @@
+"""Each function's role allows what its code calls. Each function is run here (in-process, under moto)
+through the paths it serves; every AWS call it makes is recorded and must be allowed by that function's
+role in the template, on the right table (or its indexes). A call a role lacks is a function that fails
+in AWS with AccessDenied while every other test passes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import botocore.client
+import pytest
+from chalice.test import Client
+
+from chalicelib import resources
+from infra.functions import API_FUNCTION, RECONCILE_FUNCTION
+from infra.stack import logical_id
+from tests.conftest import COMPLAINT, post, staff_headers
+from tests.infra.conftest import Synthesized
+
+pytestmark = pytest.mark.xdist_group("infra")
+
+#: (IAM action, table logical id or None, on an index) for one call.
+Need = tuple[str, str | None, bool]
+_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
+_IAM_SERVICE = {"dynamodb": "dynamodb", "stepfunctions": "states", "sns": "sns", "sqs": "sqs", "lambda": "lambda"}
+
+
+class Recorder:
+    """Every AWS call made on the test's own thread (an execution's threads are moto's, not a function's)."""
+
+    def __init__(self, tables: dict[str, str]) -> None:
+        self.tables = tables  # table name -> logical id
+        self.needs: set[Need] = set()
+        self.active = False
+        self._thread = threading.get_ident()
+
+    def record(self, service: str, operation: str, params: dict[str, Any]) -> None:
+        if not self.active or threading.get_ident() != self._thread:
+            return
+        if service != "dynamodb":
+            self.needs.add((f"{_IAM_SERVICE[service]}:{operation}", None, False))
+        elif operation == "TransactWriteItems":  # IAM checks each item's own action
+            for item in params["TransactItems"]:
+                ((kind, write),) = item.items()
+                self.needs.add((f"dynamodb:{_ITEM_ACTIONS[kind]}", self.tables[write["TableName"]], False))
+        elif operation in ("BatchGetItem", "BatchWriteItem"):
+            for table in params["RequestItems"]:
+                self.needs.add((f"dynamodb:{operation}", self.tables[table], False))
+        else:
+            table = self.tables[params["TableName"]]
+            self.needs.add((f"dynamodb:{operation}", table, "IndexName" in params))
+
+    @contextmanager
+    def calls_of(self) -> Iterator[set[Need]]:
+        self.needs, self.active = set(), True
+        try:
+            yield self.needs
+        finally:
+            self.active = False
+
+
+@pytest.fixture
+def recorder(aws: None, stage_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    tables = {stage_env[t.env_var]: t.logical_id for t in resources.TABLES}
+    recording = Recorder(tables)
+    call = botocore.client.BaseClient._make_api_call
+
+    def recorded(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        recording.record(client.meta.service_model.service_name, operation, params)
+        return call(client, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recorded)
+    return recording
+
+
+def _allowed(template: dict[str, Any], function: str) -> list[tuple[list[str], list[Any]]]:
+    role = template["Resources"][logical_id(function)]["Properties"]["Role"]["Fn::GetAtt"][0]
+    return [
+        (
+            s["Action"] if isinstance(s["Action"], list) else [s["Action"]],
+            s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]],
+        )
+        for policy in template["Resources"][role]["Properties"]["Policies"]
+        for s in policy["PolicyDocument"]["Statement"]
+        if s["Effect"] == "Allow"
+    ]
+
+
+def _covers(resource: Any, table: str, index: bool) -> bool:
+    if index:
+        return resource == {"Fn::Join": ["", [{"Fn::GetAtt": [table, "Arn"]}, "/index/*"]]}
+    return resource == {"Fn::GetAtt": [table, "Arn"]}
+
+
+def missing(template: dict[str, Any], function: str, needs: set[Need]) -> list[Need]:
+    allowed = _allowed(template, function)
+    return sorted(
+        need
+        for need in needs
+        if not any(
+            need[0] in actions and (need[1] is None or any(_covers(r, need[1], need[2]) for r in resources_))
+            for actions, resources_ in allowed
+        )
+    )
+
+
+def _run_the_api(client: Client) -> str:
+    """Intake, tracking, the desk and the staff's reads: every kind of call the API function makes."""
+    submitted = post(client, "/v1/complaints", COMPLAINT, **{"Idempotency-Key": "roles-1"}).json_body
+    code, access = submitted["tracking_code"], submitted["access_code"]
+    client.http.get(f"/v1/complaints/{code}", headers={"X-Access-Code": access})
+    client.http.get(f"/v1/complaints/{code}", headers={"X-Access-Code": "00000000"})
+    supervisor = staff_headers("supervisor")
+    case_id = submitted["id"]
+    case = client.http.get(f"/v1/staff/cases/{case_id}", headers=supervisor).json_body
+    client.http.get("/v1/staff/cases", headers=supervisor)
+    client.http.get("/v1/staff/cases?overdue=true", headers=supervisor)
+    client.http.get(f"/v1/staff/cases/{case_id}/audit", headers=supervisor)
+    post(client, f"/v1/staff/cases/{case_id}/decide", {"decision": "accept", "version": case["version"]}, **supervisor)
+    client.http.get("/v1/staff/outbox/dead-letters", headers=supervisor)
+    client.http.get("/v1/staff/calendar/2026", headers=staff_headers("clerk"))
+    calendar = {"holidays": ["2031-01-01"], "adjusted_workdays": []}
+    client.http.put(
+        "/v1/staff/calendar/2031",
+        headers={"Content-Type": "application/json", **staff_headers("admin")},
+        body=json.dumps(calendar),
+    )
+    return str(case_id)
+
+
+def _outbox_records(env: dict[str, str]) -> list[dict[str, Any]]:
+    """Stream records of the register's outbox items, as the event source mapping delivers them."""
+    items = boto3.client("dynamodb").scan(TableName=env[resources.REGISTER.env_var])["Items"]
+    keys = [{"pk": i["pk"], "sk": i["sk"]} for i in items if i["sk"]["S"].startswith("OUTBOX#")]
+    keys = keys or [{"pk": {"S": "CASE#none"}, "sk": {"S": "OUTBOX#000001#00"}}]
+    return [{"eventName": "INSERT", "dynamodb": {"Keys": k}} for k in keys]
+
+
+def _due_for_a_look(env: dict[str, str], case_id: str) -> None:
+    """Backdate the case's next look, so the reconciliation reads it (the `by_check` index, then the items)."""
+    boto3.client("dynamodb").update_item(
+        TableName=env[resources.REGISTER.env_var],
+        Key={"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": "TASK"}},
+        UpdateExpression="SET check_at = :long_ago",
+        ConditionExpression="attribute_exists(check_shard)",
+        ExpressionAttributeValues={":long_ago": {"S": "2000-01-01T00:00:00+00:00"}},
+    )
+
+
+def test_each_function_is_allowed_every_call_its_code_makes(
+    client: Client, recorder: Recorder, stage_env: dict[str, str], synthesized: Synthesized
+) -> None:
+    runs: dict[str, Callable[[], Any]] = {}
+    with recorder.calls_of() as api:
+        case_id = _run_the_api(client)
+    runs[resources.WORKFLOW_FUNCTION] = lambda: client.lambda_.invoke(
+        resources.WORKFLOW_FUNCTION, {"action": "deadline_passed", "case_id": case_id, "step": "acceptance"}
+    )
+    records = _outbox_records(stage_env)
+    runs[resources.OUTBOX_FUNCTION] = lambda: client.lambda_.invoke(resources.OUTBOX_FUNCTION, {"Records": records})
+    _due_for_a_look(stage_env, case_id)
+    runs[RECONCILE_FUNCTION] = lambda: client.lambda_.invoke(
+        RECONCILE_FUNCTION, client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
+    )
+    made = {API_FUNCTION: api}
+    for function, run in runs.items():
+        with recorder.calls_of() as calls:
+            run()
+        made[function] = calls
+    assert api and all(made.values()), "a function made no AWS call: the recording missed it"
+    lacking = {
+        (stage, function): missing(template, function, calls)
+        for stage, template in synthesized.templates().items()
+        for function, calls in made.items()
+    }
+    assert {k: v for k, v in lacking.items() if v} == {}, "these roles lack what their function calls"
+
+
+def test_the_check_finds_a_call_a_role_does_not_allow() -> None:
+    template = {
+        "Resources": {
+            "APIHandler": {"Properties": {"Role": {"Fn::GetAtt": ["R", "Arn"]}}},
+            "R": {
+                "Properties": {
+                    "Policies": [
+                        {
+                            "PolicyDocument": {
+                                "Statement": [
+                                    {
+                                        "Effect": "Allow",
+                                        "Action": "dynamodb:GetItem",
+                                        "Resource": {"Fn::GetAtt": ["T", "Arn"]},
+                                    }
+                                ]
+                            }
+                        }
+                    ]
+                }
+            },
+        }
+    }
+    needs = {("dynamodb:GetItem", "T", False), ("dynamodb:Query", "T", True), ("dynamodb:GetItem", "U", False)}
+    assert missing(template, API_FUNCTION, needs) == [("dynamodb:GetItem", "U", False), ("dynamodb:Query", "T", True)]
