@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from infra.stages import BUNDLE_KEY
+from infra.stages import BUNDLE_KEY, STAGES_KEY, StageConfig
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 #: What the templates are made from: a change to any of these synthesizes again.
@@ -61,6 +61,12 @@ def _sam_transform(path: Path) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("AWS_DEFAULT_REGION", "us-east-1")  # fills AWS::Region where SAM needs a value
         return dict(transform(template, {}, _NoManagedPolicies()))
+
+
+def stage_config(stage: str) -> StageConfig:
+    """A stage's settings as `infra/cdk.json` gives them."""
+    context = json.loads((PROJECT_DIR / "infra" / "cdk.json").read_text(encoding="utf-8"))["context"]
+    return StageConfig.from_context(stage, context[STAGES_KEY])
 
 
 def _fingerprint() -> str:

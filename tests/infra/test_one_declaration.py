@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import resources
 from local.provision import state_machine_definition
-from tests.infra.conftest import STAGES, Synthesized
+from tests.infra.conftest import STAGES, Synthesized, stage_config
 
 pytestmark = pytest.mark.xdist_group("infra")
 
@@ -89,8 +89,9 @@ def test_every_deployed_table_is_encrypted_with_the_stacks_key_recoverable_and_p
             assert sse["SSEEnabled"] and sse["SSEType"] == "KMS", (stage, logical)
             assert sse["KMSMasterKeyId"] == {"Fn::GetAtt": [next(iter(keys)), "Arn"]}, (stage, logical)
             assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
-            assert props["DeletionProtectionEnabled"] is True, (stage, logical)
-            assert template["Resources"][logical]["DeletionPolicy"] == "Retain", (stage, logical)
+            protect = stage_config(stage).protect_data
+            assert props["DeletionProtectionEnabled"] is protect, (stage, logical)
+            assert template["Resources"][logical]["DeletionPolicy"] == ("Retain" if protect else "Delete")
 
 
 def test_every_topic_and_queue_the_local_stack_creates_is_deployed_encrypted(
