@@ -169,8 +169,8 @@ def _reconcile_one(case: Case, task: Task, services: Services, now: datetime, re
         services.cases.signal_delivered(case.id, task.token, services.next_look(case, now))
         return
     status = services.workflow.status(case.execution_name)
-    if status is None and step_of(case) != "done":
-        services.workflow.start(case.execution_name, services.signal(case, now))
+    if status is None and step_of(case) != "done":  # what it starts with was read after any mark: it hands that over
+        services.workflow.start(case.execution_name, services.signal(case, now, handed=mark))
         report.started += 1
     elif status in _ENDED_BADLY and step_of(case) != "done":
         _restart(case, services, now, status)
