@@ -26,12 +26,15 @@ before and after each request, by DynamoDB's published rules:
   storage are not counted in write units.
 - **A write whose condition fails** still costs units: the size of the existing item (at least 1),
   and no index write. A cancelled transaction is charged its prepare phase: that, once, per write.
-  (The happy path has none when the workflow is quicker than the app's hand-off; see `failed` below.)
+  The figures count them (`failed_conditions`).
 - TTL deletions and stream reads cost no write units, and are not requests here.
 
 `happy_path_write_units()` drives one complaint through receipt → accept → assign → findings →
 respond → satisfied on the real ASL under moto (each staff action preceded by the actor's own look
-at the case, which is audited where the rules say so), then lets the appeal window expire.
+at the case, which is audited where the rules say so), then lets the appeal window expire. Each
+step's figure runs until the execution waits in its next step, then the outbox's sender and the
+scheduled reconciliation run (a reconciliation past the grace: what a step leaves for it is the
+step's); the writes are told apart by who made them (app, state machine, Lambda task, jobs).
 """
 
 from __future__ import annotations
