@@ -510,7 +510,7 @@ def _fire_timer(env: dict[str, str]) -> None:
                     endpoint.interrupt_all()
 
 
-def _print(figures: dict[str, Any]) -> None:
+def print_table(figures: dict[str, Any]) -> None:
     rows = {**figures["actions"], "appeal expiry": figures["appeal_expiry"]}
     names = sorted({n for row in rows.values() for n in row["indexes"]})
     header = f"{'action':14} {'total':>5} {'base':>5} {'tx':>4} " + " ".join(f"{n:>10}" for n in names)
@@ -546,7 +546,7 @@ def main() -> None:
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
-        _print(figures)
+        print_table(figures)
 
 
 if __name__ == "__main__":
