@@ -44,6 +44,7 @@ import base64
 import contextlib
 import io
 import json
+import logging
 import math
 import os
 import threading
@@ -390,8 +391,6 @@ def happy_path_write_units() -> dict[str, Any]:
     from chalice.test import Client
     from moto import mock_aws
 
-    from app import app
-    from chalicelib import wiring
     from local.lambda_bridge import app_handlers, route_lambda_invocations
     from local.provision import provision
     from local.stage import stage_environment
@@ -400,13 +399,21 @@ def happy_path_write_units() -> dict[str, Any]:
     os.environ.update(env)
     os.environ.pop("AWS_ENDPOINT_URL", None)
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the access log would drown the figures
+
+    from app import app
+    from chalicelib import wiring
+
     wiring.reset()
     config: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-    with mock_aws(config=config), Client(app, stage_name="test") as client:
-        route_lambda_invocations(app_handlers(env))  # before the meter, which wraps the bridge
-        provision(env)
-        with Meter() as meter, contextlib.redirect_stdout(io.StringIO()):  # the EMF metric lines
-            actions, expiry, transitions = _drive(client, env, meter)
+    logging.disable(logging.WARNING)  # the app's warnings on the way (a test stage's short secret) too
+    try:
+        with mock_aws(config=config), Client(app, stage_name="test") as client:
+            route_lambda_invocations(app_handlers(env))  # before the meter, which wraps the bridge
+            provision(env)
+            with Meter() as meter, contextlib.redirect_stdout(io.StringIO()):  # the EMF metric lines
+                actions, expiry, transitions = _drive(client, env, meter)
+    finally:
+        logging.disable(logging.NOTSET)
     global LAST_CHARGES  # noqa: PLW0603 - kept for `--detail`
     LAST_CHARGES = {**actions, "appeal expiry": expiry}
     path = [c for charges in actions.values() for c in charges]
