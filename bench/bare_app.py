@@ -32,8 +32,13 @@ _made: dict[str, Any] = {}
 
 
 def client(service: str) -> Any:
-    """One client per service from one session, with the app's time limits (the test stage's)."""
+    """One client per service from one session, with the app's time limits (the test stage's).
+
+    Made again when the endpoint changes: `make bench` runs several moto servers in turn."""
     with _lock:
+        if _made.get("endpoint") != os.environ.get("AWS_ENDPOINT_URL"):
+            _made.clear()
+            _made["endpoint"] = os.environ.get("AWS_ENDPOINT_URL")
         if service not in _made:
             session = _made.setdefault("session", boto3.session.Session())
             config = botocore.config.Config(
