@@ -30,6 +30,7 @@ from chalicelib.service.ports import (
     Claim,
     Page,
     QueueFilter,
+    Spent,
     Task,
     TrackingCodeTaken,
     Workflow,
@@ -149,12 +150,12 @@ class FakeBudget(AttemptBudget):
     spent: dict[str, int] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
 
-    def spend(self, key: str, now: datetime) -> int:
+    def spend(self, key: str, now: datetime) -> Spent:
         self.calls.append("spend")
         if self.spent.get(key, 0) >= self.limit:
-            return 60
+            return Spent(60)
         self.spent[key] = self.spent.get(key, 0) + 1
-        return 0
+        return Spent(0, self.spent[key])
 
     def refund(self, key: str) -> None:
         self.calls.append("refund")

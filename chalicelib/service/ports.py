@@ -144,13 +144,22 @@ class CalendarStore(ABC):
     def put(self, schedule: YearSchedule, *, updated_by: str, updated_at: datetime) -> None: ...
 
 
+@dataclass(frozen=True)
+class Spent:
+    """A try asked of a budget: `wait` is 0 when it was taken, else the seconds until the window ends;
+    `tries` counts the window's tries taken, this one included."""
+
+    wait: int
+    tries: int = 0
+
+
 class AttemptBudget(ABC):
     """A number of tries per key in a fixed window. A try is taken *before* it is checked, atomically,
     so however many arrive at once no more than the budget are ever checked."""
 
     @abstractmethod
-    def spend(self, key: str, now: datetime) -> int:
-        """Take one try: 0 when taken, otherwise the seconds until the window ends."""
+    def spend(self, key: str, now: datetime) -> Spent:
+        """Take one try."""
 
     @abstractmethod
     def refund(self, key: str) -> None:

@@ -2,7 +2,8 @@
 
 Guessing is bounded twice: per client (source address) and per tracking code. Each try is taken
 from both budgets *before* the code is checked, with an atomic conditional counter, so however many
-tries arrive at once no more than the budget are checked; a right code gives its tries back. An
+tries arrive at once no more than the budget are checked; a right code gives its tries back (all but
+a window's first, so the owner's looks cost at most one try per window). An
 unknown tracking code and a wrong access code do the same work (two budget updates, one read, one
 HMAC) and get the same answer, so neither timing nor wording tells whether a code exists.
 """
@@ -38,16 +39,21 @@ def open_case(
     code = normalise_tracking_code(tracking_code)
     if code is None:  # not a code this service ever gives out (its check digit is wrong): nothing to guess
         raise NotFound(NOT_FOUND)
+    taken = []
     for budget, key in ((budgets.per_client, client), (budgets.per_code, code)):
-        wait = budget.spend(key, now)
-        if wait:
-            raise Throttled("too many wrong codes; try again later", retry_after_seconds=wait)
+        spent = budget.spend(key, now)
+        if spent.wait:
+            raise Throttled("too many wrong codes; try again later", retry_after_seconds=spent.wait)
+        taken.append((budget, key, spent.tries))
     claim = services.cases.claim(code)
     stored = claim.access_code_hash if claim else None
     if not access_code_matches(access_code or "", code, stored, services.secret) or claim is None:
         raise NotFound(NOT_FOUND)
-    budgets.per_client.refund(client)
-    budgets.per_code.refund(code)
+    for budget, key, tries in taken:
+        # The window's first try is kept: giving it back would free a try nobody has missed, for a
+        # write unit. So the owner's looks cost at most one try per window, whatever their number.
+        if tries > 1:
+            budget.refund(key)
     case = services.cases.get(claim.case_id)
     if case is None:
         raise NotFound(NOT_FOUND)

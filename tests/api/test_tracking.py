@@ -12,6 +12,7 @@ from chalice.test import Client
 from moto.dynamodb.responses import DynamoHandler
 
 from chalicelib.adapters.register.attempts import DynamoAttemptBudget
+from chalicelib.service.ports import Spent
 from tests.conftest import COMPLAINT, post
 
 
@@ -142,13 +143,13 @@ def test_a_budget_opens_counts_stops_and_opens_again_when_its_window_ends(client
 
     budget, now = DynamoAttemptBudget("code", 2, timedelta(minutes=15)), wiring.now()
     # a key never tried opens its window with the first try; then the window counts
-    assert budget.spend("k", now) == 0 and budget.spend("k", now + timedelta(minutes=1)) == 0
+    assert budget.spend("k", now) == Spent(0, 1) and budget.spend("k", now + timedelta(minutes=1)) == Spent(0, 2)
     # spent: the wait is what is left of the window
-    assert budget.spend("k", now + timedelta(minutes=5)) == 10 * 60
+    assert budget.spend("k", now + timedelta(minutes=5)) == Spent(10 * 60)
     # a try given back can be taken again in the same window
     budget.refund("k")
-    assert budget.spend("k", now + timedelta(minutes=6)) == 0
+    assert budget.spend("k", now + timedelta(minutes=6)) == Spent(0, 2)
     # once the window has ended, the next try opens a new one
     later = now + timedelta(minutes=16)
-    assert budget.spend("k", later) == 0 and budget.spend("k", later) == 0
-    assert budget.spend("k", later) > 0
+    assert budget.spend("k", later) == Spent(0, 1) and budget.spend("k", later) == Spent(0, 2)
+    assert budget.spend("k", later).wait > 0

@@ -38,6 +38,22 @@ def test_a_few_wrong_codes_from_strangers_do_not_lock_the_owner_out() -> None:
         look(cases, budgets, code, access)
 
 
+def test_the_owners_looks_hold_at_most_one_try_of_a_window_and_give_back_none_for_free() -> None:
+    cases, budgets, code, access = setup(code_limit=3)
+    for _ in range(10):
+        look(cases, budgets, code, access)
+    per_code = budgets.per_code
+    assert isinstance(per_code, FakeBudget)
+    # the window's first try is kept (giving it back would be a write for a try nobody missed) ...
+    assert per_code.calls.count("refund") == 9
+    # ... so of a budget of 3, the owner's ten looks leave strangers exactly 2 wrong codes
+    for n in range(2):
+        with pytest.raises(NotFound):
+            look(cases, budgets, code, f"{n:08d}", client=f"203.0.113.{n}")
+    with pytest.raises(Throttled):
+        look(cases, budgets, code, "00000009", client="203.0.113.9")
+
+
 def test_a_tracking_codes_budget_ends_guessing_from_any_number_of_clients() -> None:
     cases, budgets, code, access = setup(code_limit=30)
     for n in range(30):

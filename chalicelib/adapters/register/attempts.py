@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.adapters.register.items import AttemptsItem
-from chalicelib.service.ports import AttemptBudget
+from chalicelib.service.ports import AttemptBudget, Spent
 
 
 def _refused(error: UpdateError) -> bool:
@@ -25,7 +25,7 @@ class DynamoAttemptBudget(AttemptBudget):
     def _item(self, key: str) -> AttemptsItem:
         return AttemptsItem(f"ATTEMPTS#{self.scope}#{key}", "ATTEMPTS")
 
-    def spend(self, key: str, now: datetime) -> int:
+    def spend(self, key: str, now: datetime) -> Spent:
         item, moment = self._item(key), int(now.timestamp())
         ends = now + self.window
         for _ in range(2):  # a window may roll over between the two updates: then the first one applies
@@ -39,7 +39,7 @@ class DynamoAttemptBudget(AttemptBudget):
                     condition=AttemptsItem.pk.does_not_exist()
                     | ((AttemptsItem.window_ends > moment) & (AttemptsItem.tries < self.limit)),
                 )
-                return 0
+                return Spent(0, int(item.tries))  # PynamoDB reads the item back from the update's answer
             except UpdateError as error:
                 if not _refused(error):
                     raise
@@ -52,15 +52,15 @@ class DynamoAttemptBudget(AttemptBudget):
                     ],
                     condition=AttemptsItem.pk.does_not_exist() | (AttemptsItem.window_ends <= moment),
                 )
-                return 0
+                return Spent(0, 1)
             except UpdateError as error:
                 if not _refused(error):
                     raise
         try:
             current = AttemptsItem.get(item.pk, item.sk, consistent_read=True)
         except DoesNotExist:
-            return 1
-        return max(1, int(current.window_ends) - moment)
+            return Spent(1)
+        return Spent(max(1, int(current.window_ends) - moment))
 
     def refund(self, key: str) -> None:
         try:
