@@ -32,7 +32,8 @@ _made: dict[str, Any] = {}
 
 
 def client(service: str) -> Any:
-    """One client per service from one session, with the app's time limits (the test stage's).
+    """One client per service from one session, with the app's time limits: the stage's, read from the
+    environment with `chalicelib/settings.py`'s defaults (the test stage's: 1 s, 1 s, 2 attempts).
 
     Made again when the endpoint changes: `make bench` runs several moto servers in turn."""
     with _lock:
@@ -41,8 +42,11 @@ def client(service: str) -> Any:
             _made["endpoint"] = os.environ.get("AWS_ENDPOINT_URL")
         if service not in _made:
             session = _made.setdefault("session", boto3.session.Session())
+            env = os.environ
             config = botocore.config.Config(
-                connect_timeout=1, read_timeout=1, retries={"total_max_attempts": 2, "mode": "standard"}
+                connect_timeout=float(env.get("AWS_CONNECT_TIMEOUT_SECONDS", "1")),
+                read_timeout=float(env.get("AWS_READ_TIMEOUT_SECONDS", "3")),
+                retries={"total_max_attempts": int(env.get("AWS_MAX_ATTEMPTS", "3")), "mode": "standard"},
             )
             _made[service] = session.client(service, config=config)
         return _made[service]

@@ -217,6 +217,56 @@ def _record_cold(body: str, token: str) -> tuple[dict[str, str], int]:
     return templates, request_bytes(intake.requests + read.requests)
 
 
+class _LambdaContext:
+    function_name, memory_limit_in_mb, function_version, invoked_function_arn = "bench", 512, "$LATEST", ""
+    aws_request_id, log_group_name, log_stream_name = "bench", "", ""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30000
+
+
+def record_intake() -> str:
+    """The AWS requests of one warm intake through the app in this process, on the stage and AWS endpoint
+    that this process's environment names, as a template for `bench.bare_app.send` (`Recorder.template`).
+
+    The app is called as Lambda calls it (an API Gateway proxy event), not through `chalice.test.Client`,
+    which applies its stage's environment from `.chalice/config.json` to every request: the local stage's
+    names `make run`'s moto. The first intake reads the calendar and builds the clients; the second is recorded.
+    """
+    from app import app
+    from chalicelib import wiring
+
+    def post() -> dict[str, Any]:
+        event = {
+            "requestContext": {
+                "httpMethod": "POST",
+                "resourcePath": "/v1/complaints",
+                "path": "/v1/complaints",
+                "requestId": str(uuid.uuid4()),
+                "identity": {"sourceIp": "127.0.0.1"},
+            },
+            "headers": {"content-type": "application/json"},
+            "pathParameters": None,
+            "stageVariables": {},
+            "multiValueQueryStringParameters": None,
+            "body": _body(),
+        }
+        answer = app(event, _LambdaContext())
+        if answer["statusCode"] != 201:
+            raise RuntimeError(f"the intake to record failed: {answer}")
+        return dict(json.loads(answer["body"]))
+
+    wiring.reset()
+    try:
+        with _quiet():
+            post()
+            with Recorder() as recorder:
+                receipt = post()
+    finally:
+        wiring.reset()
+    return recorder.template(receipt["id"], receipt["tracking_code"])
+
+
 def _compile_bytecode() -> None:
     """Both sides start from compiled bytecode, as the packages in site-packages do (pip compiles them).
 
