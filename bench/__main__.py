@@ -1,6 +1,6 @@
 """`make bench`: every figure of the performance work, each beside its baseline from the same run.
 
-python -m bench [--rounds 60] [--open-cases 20000] [--skip-memory]
+python -m bench [--rounds 60] [--open-cases 20000] [--skip-load] [--skip-memory]
 
 Rows print as: measure, ours, baseline, ratio, and the target the ratio (or figure) must meet.
 """
@@ -11,7 +11,7 @@ import argparse
 import os
 from typing import Any
 
-from bench import cold_start, lambda_memory, write_units
+from bench import cold_start, lambda_memory, local_load, write_units
 from bench.hardening import reconciliation_reads, tracking_timings
 from bench.queue import case_read_figures, queue_page_figures
 
@@ -29,6 +29,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--open-cases", type=int, default=20_000, help="open cases for the reconciliation figure")
     parser.add_argument("--skip-memory", action="store_true", help="leave out the Lambda memory sizes (cgroups)")
+    parser.add_argument("--skip-load", action="store_true", help="leave out the local stack under load (~90 s)")
     args = parser.parse_args()
     os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the access log would drown the figures
 
@@ -85,6 +86,21 @@ def main() -> None:
         f"target ≤ {WRITE_UNITS_TARGET})"
     )
     write_units.print_table(units)
+
+    if not args.skip_load:
+        load = local_load.load_figures()
+        print(
+            f"\nlocal stack, {load['intakes']} intakes from {load['clients']} clients, ours (through the app) / "
+            "bare (the same requests straight to its moto):"
+        )
+        for p in ("p50", "p95", "p99"):
+            row(f"  intake latency {p}", load["ours"][f"{p}_ms"], load["bare"][f"{p}_ms"], "")
+        ours, bare = load["ours"], load["bare"]
+        print(
+            f"  errors {ours['errors']} / {bare['errors']} (target 0); executions waiting {ours['waiting']} / "
+            f"{bare['waiting']}; per open case {ours['rss_mb_per_case']:.2f} MB, "
+            f"{ours['threads_per_case']:.1f} threads (bare {bare['rss_mb_per_case']:.2f} MB)"
+        )
 
     if not args.skip_memory:
         print()
