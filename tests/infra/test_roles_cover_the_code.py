@@ -151,9 +151,9 @@ def _due_for_a_look(env: dict[str, str], case_id: str) -> None:
     boto3.client("dynamodb").update_item(
         TableName=env[resources.REGISTER.env_var],
         Key={"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": "TASK"}},
-        UpdateExpression="SET check_at = :long_ago",
-        ConditionExpression="attribute_exists(check_shard)",
-        ExpressionAttributeValues={":long_ago": {"S": "2000-01-01T00:00:00+00:00"}},
+        UpdateExpression="SET check_shard = if_not_exists(check_shard, :shard), check_at = :long_ago",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":shard": {"S": "CHECK#0"}, ":long_ago": {"S": "2000-01-01T00:00:00+00:00"}},
     )
 
 
