@@ -90,8 +90,8 @@ def _queue_index(name: str, partition: str) -> Index:
 #: hand-offs, tracking-code claims, calendar years and attempt budgets. The work queue reads sparse
 #: indexes that hold open cases only (a closed case leaves them), each entry the case's summary;
 #: the unfiltered queue is sharded over several partitions so no partition runs hot. The
-#: reconciliation reads `by_check` (cases due a look), sharded and keys only, so the workflow's own
-#: updates of the TASK item cost no index write. Its stream carries new outbox items to the sender.
+#: reconciliation reads `by_check` (hand-offs not yet confirmed), sharded and keys only: a hand-off enters
+#: and leaves it with one index write each. Its stream carries new outbox items to the sender.
 REGISTER = Table(
     logical_id="RegisterTable",
     env_var="REGISTER_TABLE",

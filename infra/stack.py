@@ -313,7 +313,8 @@ class ComplaintsStack(Stack):
             RECONCILE_FUNCTION: [
                 _allow([*register_items, "dynamodb:Query"], register.table_arn, f"{register.table_arn}/index/*"),
                 _allow(["dynamodb:BatchGetItem"], register.table_arn),  # the TASK items of the cases due a look
-                _allow(["states:StartExecution", "states:SendTaskSuccess"], machine_arn),
+                # ListExecutions: the executions that ended badly (a dead case's is restarted)
+                _allow(["states:StartExecution", "states:SendTaskSuccess", "states:ListExecutions"], machine_arn),
                 _allow(["states:DescribeExecution"], executions),
                 _allow(read_write_key, self.key.key_arn),
             ],

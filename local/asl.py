@@ -43,9 +43,9 @@ LAMBDA_ERRORS = [
 ]
 
 
-#: Entering a wait, the execution leaves its token and confirms the hand-off it was resumed with: the
-#: change's mark goes, and the reconciliation's next look moves to when this wait's timer should fire.
-CONFIRM = "SET task_token = :token, step = :step, since = :since, check_at = :check REMOVE signal_pending_since"
+#: Entering a wait, the execution leaves its token and confirms the hand-off (or the start) it was given:
+#: the change's mark goes, and so does the reconciliation's look (the case leaves the sparse `by_check`).
+CONFIRM = "SET task_token = :token, step = :step, since = :since REMOVE signal_pending_since, check_shard, check_at"
 #: ... unless a newer change is still to be handed over (its mark is later than the one this input
 #: carries): then the write fails, and the wait is entered without touching the mark or the look.
 NOTHING_NEWER = "attribute_not_exists(signal_pending_since) OR signal_pending_since <= :handed"
@@ -72,7 +72,6 @@ def _await(step: str, comment: str) -> dict[str, Any]:
                 ":token": {"S.$": "$$.Task.Token"},
                 ":step": {"S": step},
                 ":since": {"S.$": "$$.State.EnteredTime"},
-                ":check": {"S.$": "$.check_at"},
                 ":handed": {"S.$": "$.handed"},
             },
         },
@@ -134,7 +133,6 @@ def definition() -> dict[str, Any]:
             "step.$": "$.Payload.step",
             "timeout_seconds.$": "$.Payload.timeout_seconds",
             "retry_seconds.$": "$.Payload.retry_seconds",
-            "check_at.$": "$.Payload.check_at",
             "handed.$": "$.Payload.handed",
         },
         # two quick retries for a passing fault; past them the Catch below waits longer and tries again

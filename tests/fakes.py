@@ -28,6 +28,7 @@ from chalicelib.service.ports import (
     CalendarStore,
     CaseRepository,
     Claim,
+    Ended,
     Page,
     QueueFilter,
     Spent,
@@ -45,7 +46,7 @@ class FakeCases(CaseRepository):
     events: dict[str, list[Event]] = field(default_factory=dict)
     outbox: list[Notice] = field(default_factory=list)
     tasks: dict[str, Task] = field(default_factory=dict)
-    checks: dict[str, datetime | None] = field(default_factory=dict)
+    checks: dict[str, datetime] = field(default_factory=dict)  # the sparse `by_check`: unconfirmed hand-offs
     audit: dict[str, list[AuditEntry]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
 
@@ -92,18 +93,18 @@ class FakeCases(CaseRepository):
         self.calls.append("task")
         return self.tasks.get(case_id)
 
-    def signal_delivered(self, case_id: str, token: str, check_at: datetime | None) -> None:
+    def signal_delivered(self, case_id: str, token: str) -> None:
         task = self.tasks.get(case_id)
         if task and task.token == token:
             self.tasks[case_id] = replace(task, signal_pending_since=None)
-            self.checks[case_id] = check_at
+            self.checks.pop(case_id, None)
 
     def due_checks(self, now: datetime) -> list[Task]:
-        due = [case_id for case_id, at in self.checks.items() if at is not None and at <= now]
+        due = [case_id for case_id, at in self.checks.items() if at <= now]
         return [self.tasks.get(case_id, Task(case_id, None, None, None, None)) for case_id in due]
 
-    def check_later(self, case_id: str, at: datetime | None) -> None:
-        self.checks[case_id] = at
+    def check_done(self, case_id: str) -> None:
+        self.checks.pop(case_id, None)
 
     def record_read(self, case_id: str, entry: AuditEntry) -> None:
         self.audit.setdefault(case_id, []).append(entry)
@@ -120,9 +121,14 @@ class FakeCases(CaseRepository):
     def open_cases(self) -> list[Case]:
         return [copy.deepcopy(c) for c in self.cases.values() if step_of(c) != "done"]
 
-    def wait_in(self, case_id: str, token: str, step: str, since: datetime) -> None:
-        """What the state machine does when it enters a wait: leave its token on the TASK item."""
+    def wait_in(self, case_id: str, token: str, step: str, since: datetime, handed: datetime | None = None) -> None:
+        """What the state machine does when it enters a wait: leave its token on the TASK item and confirm
+        the hand-off `handed` (none: a start), unless a newer one's mark is there (`local/asl.py`)."""
         task = self.tasks.get(case_id, Task(case_id, None, None, None, None))
+        mark = task.signal_pending_since
+        if mark is None or (handed is not None and mark <= handed):
+            task = replace(task, signal_pending_since=None)
+            self.checks.pop(case_id, None)
         self.tasks[case_id] = replace(task, token=token, step=step, since=since)
 
 
@@ -131,6 +137,7 @@ class FakeWorkflow(Workflow):
     started: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     resumed: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     statuses: dict[str, str] = field(default_factory=dict)
+    stopped: dict[str, datetime] = field(default_factory=dict)  # when each execution ended
 
     def start(self, name: str, signal: dict[str, Any]) -> None:
         self.started.append((name, signal))
@@ -142,6 +149,13 @@ class FakeWorkflow(Workflow):
 
     def status(self, name: str) -> str | None:
         return self.statuses.get(name)
+
+    def end(self, name: str, status: str, at: datetime) -> None:
+        self.statuses[name], self.stopped[name] = status, at
+
+    def ended(self, statuses: frozenset[str], since: datetime) -> list[Ended]:
+        runs = [Ended(name, self.statuses[name], at) for name, at in self.stopped.items() if at >= since]
+        return sorted((run for run in runs if run.status in statuses), key=lambda run: run.at, reverse=True)
 
 
 @dataclass

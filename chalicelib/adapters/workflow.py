@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters import aws
-from chalicelib.service.ports import Workflow, WorkflowUnavailable
+from chalicelib.service.ports import Ended, Workflow, WorkflowUnavailable
 
 #: A token that timed out, or whose task already ended: the workflow moved on without this hand-off.
 STALE_TOKEN = {"InvalidToken", "TaskTimedOut", "TaskDoesNotExist"}
@@ -55,3 +56,24 @@ class StepFunctionsWorkflow(Workflow):
         except BotoCoreError as error:
             raise WorkflowUnavailable(f"DescribeExecution {name}: {error}") from error
         return str(found["status"])
+
+    def ended(self, statuses: frozenset[str], since: datetime) -> list[Ended]:
+        """ListExecutions by status, every page: it orders by *start* time, newest first, so an execution
+        started long ago (a case's runs for weeks) that stopped just now comes after recent ones that
+        stopped long ago, and no page can be the last to hold one stopped since `since`. Only the
+        executions that ended badly are listed (few: Step Functions keeps them 90 days)."""
+        found: list[Ended] = []
+        try:
+            pages = aws.client("stepfunctions").get_paginator("list_executions")
+            for status in sorted(statuses):
+                for page in pages.paginate(stateMachineArn=self._arn, statusFilter=status):
+                    found += [
+                        Ended(run["name"], status, run["stopDate"])
+                        for run in page["executions"]
+                        if run.get("stopDate") and run["stopDate"] >= since
+                    ]
+        except ClientError as error:
+            raise WorkflowUnavailable(f"ListExecutions: {_code(error)}") from error
+        except BotoCoreError as error:
+            raise WorkflowUnavailable(f"ListExecutions: {error}") from error
+        return sorted(found, key=lambda run: run.at, reverse=True)

@@ -17,6 +17,8 @@ from chalicelib.service import outbox
 from chalicelib.service.workflow import on_deadline, reconcile
 
 bp = Blueprint(__name__)
+#: How often the reconciliation runs (its look-back, `service.workflow.LOOK_BACK`, spans at least two runs).
+RECONCILE_EVERY_MINUTES = 5
 
 
 @bp.lambda_function(name=WORKFLOW_FUNCTION)
@@ -46,9 +48,9 @@ def send_notices(event: dict[str, Any], context: Any) -> dict[str, int]:
     return results
 
 
-@bp.schedule(Rate(5, unit=Rate.MINUTES), name="reconcile")
+@bp.schedule(Rate(RECONCILE_EVERY_MINUTES, unit=Rate.MINUTES), name="reconcile")
 def reconcile_workflows(event: CloudWatchEvent) -> dict[str, int]:
-    """The cases due a look against their executions: start, resume or restart them, report the rest."""
+    """Unconfirmed hand-offs and executions that ended badly: start, resume or restart, report the rest."""
     report = reconcile(wiring.services(), wiring.now())
     logger.info("reconciled", extra=asdict(report))
     count_reconciliation(report.started, report.resumed + report.restarted, report.diverged)

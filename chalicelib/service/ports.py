@@ -70,7 +70,8 @@ class OutboxEntry:
 class CaseRepository(ABC):
     @abstractmethod
     def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, check_at: datetime) -> None:
-        """Store new cases with their first events, all or nothing, due for a workflow check at `check_at`.
+        """Store new cases with their first events, all or nothing, due a workflow look at `check_at` (until
+        the execution's first wait confirms its start).
 
         Raises `TrackingCodeTaken` when a tracking code is already in use (the caller draws again).
         """
@@ -103,16 +104,16 @@ class CaseRepository(ABC):
     def task(self, case_id: str) -> Task | None: ...
 
     @abstractmethod
-    def signal_delivered(self, case_id: str, token: str, check_at: datetime | None) -> None:
-        """The hand-off with `token` arrived: clear the mark; look again at `check_at` (None: never)."""
+    def signal_delivered(self, case_id: str, token: str) -> None:
+        """The hand-off with `token` arrived: clear the mark and the look it was due."""
 
     @abstractmethod
     def due_checks(self, now: datetime) -> list[Task]:
-        """The cases whose workflow should be looked at by now (a hand-off due or a timer overdue)."""
+        """The cases with a hand-off (or a start) still unconfirmed since `now` or earlier."""
 
     @abstractmethod
-    def check_later(self, case_id: str, at: datetime | None) -> None:
-        """Look at the case's workflow again at `at` (None: it has ended, never)."""
+    def check_done(self, case_id: str) -> None:
+        """Nothing is on its way to the case's workflow: no more looks until the next hand-off."""
 
     @abstractmethod
     def record_read(self, case_id: str, entry: AuditEntry) -> None: ...
@@ -166,6 +167,15 @@ class AttemptBudget(ABC):
         """Give back a try that succeeded (the owner looking at their case costs nothing)."""
 
 
+@dataclass(frozen=True)
+class Ended:
+    """An execution that has stopped: its name (the case id, and generation), how, and when."""
+
+    name: str
+    status: str
+    at: datetime
+
+
 class WorkflowUnavailable(Exception):
     """Step Functions refused or could not be reached: the reconciliation repairs what was not done."""
 
@@ -184,6 +194,10 @@ class Workflow(ABC):
     @abstractmethod
     def status(self, name: str) -> str | None:
         """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; None when there is no such execution."""
+
+    @abstractmethod
+    def ended(self, statuses: frozenset[str], since: datetime) -> list[Ended]:
+        """The executions that ended in one of `statuses` at `since` or later, newest first."""
 
 
 class Outbox(ABC):

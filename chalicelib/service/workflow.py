@@ -4,10 +4,11 @@ DynamoDB is the source of truth. A change that moves the case to another workflo
 the running timer) is saved together with a "hand-off due" mark on the case's TASK item and the
 notices it owes; then the hand-off is delivered with the task token the execution left there,
 computed from the case *as committed* (re-read), never from the caller's copy. The execution confirms
-it in the write that leaves its next token (the mark goes, the next look moves to that wait's timer),
-unless a newer change's mark is there. A hand-off that is lost (the process died, the token had just
-timed out), an execution that failed, or one that never started is found by `reconcile`, which runs
-on a schedule and reads only the cases due a look.
+it in the write that leaves its next token (the mark and the look go), unless a newer change's mark is
+there. `reconcile` runs on a schedule: a hand-off that is lost (the process died, the token had just timed
+out) or an execution that never started still has its look in the sparse `by_check` index, the only
+cases it reads; an execution that died (failed, timed out, aborted) is found in Step Functions' own list
+of executions that ended so, and is started again if its case is still open.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from chalicelib.domain.case import SYSTEM, Actor, Case, Event
 from chalicelib.domain.lifecycle.context import Ctx
 from chalicelib.domain.lifecycle.expiry import deadline_passed
-from chalicelib.domain.lifecycle.steps import signal, stamp, step_of, timer
+from chalicelib.domain.lifecycle.steps import signal, step_of
 from chalicelib.domain.notices import notices_for
 from chalicelib.domain.policy import Policy
 from chalicelib.errors import VersionConflict
@@ -32,6 +33,11 @@ log = logging.getLogger(__name__)
 _RETRIES = 3
 #: Execution states from which a case's workflow must be started again under a new name.
 _ENDED_BADLY = frozenset({"FAILED", "TIMED_OUT", "ABORTED"})
+#: How far back each run lists the executions that ended badly: at least twice the schedule's period
+#: (`api.jobs.RECONCILE_EVERY_MINUTES`), so a late or failed run leaves no gap; ListExecutions is also eventually
+#: consistent. An execution seen by two runs is restarted once: the first restart moves its case on to the
+#: next generation, and an ended execution of an older generation is no dead case.
+LOOK_BACK = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -53,20 +59,12 @@ class Services:
 
     def signal(self, case: Case, now: datetime, handed: datetime | None = None) -> dict[str, Any]:
         """The execution's next input. Entering its wait, it leaves its token on the TASK item and, in the same
-        write, confirms the hand-off `handed` (the mark of the change this signal carries; none: no hand-off)
-        and moves the reconciliation's look to `check_at`, unless a newer change is still to be handed over."""
-        look = self.next_look(case, now)
+        write, confirms the hand-off `handed` (the mark of the change this signal carries; none: no hand-off,
+        or a start): the mark and the reconciliation's look go, unless a newer change is still to be handed over."""
         return signal(case, now, self.reminder) | {
             "retry_seconds": int(self.task_retry.total_seconds()),
-            "check_at": stamp(look) if look else "",
             "handed": handed.isoformat() if handed else "",
         }
-
-    def next_look(self, case: Case, now: datetime) -> datetime | None:
-        """When the reconciliation should look if nothing happened: the execution's timer, plus grace."""
-        if step_of(case) == "done":
-            return None
-        return now + timedelta(seconds=timer(case, now, self.reminder)) + self.grace
 
 
 def start(case: Case, services: Services, now: datetime) -> None:
@@ -112,8 +110,7 @@ def on_deadline(case_id: str, step: str, services: Services, now: datetime) -> d
     for _ in range(_RETRIES):
         case = services.cases.get(case_id)
         if case is None:
-            gone = {"case_id": case_id, "step": "done", "timeout_seconds": 1, "retry_seconds": 1}
-            return gone | {"check_at": "", "handed": ""}
+            return {"case_id": case_id, "step": "done", "timeout_seconds": 1, "retry_seconds": 1, "handed": ""}
         clocks = dict(case.deadlines)
         events = deadline_passed(case, step, services.ctx(now))
         if events or case.deadlines != clocks:  # a clock archived at its end records nothing, yet changes the case
@@ -122,8 +119,6 @@ def on_deadline(case_id: str, step: str, services: Services, now: datetime) -> d
             except VersionConflict:
                 continue  # staff changed the case at this very moment: look again
             _log_overdue(case, events)
-        if step_of(case) == "done":
-            services.cases.check_later(case.id, None)  # otherwise the execution's next wait moves the look
         return services.signal(case, now)
     raise VersionConflict("the case kept changing while its deadline was being handled")
 
@@ -146,53 +141,77 @@ class Reconciliation:
 
 
 def reconcile(services: Services, now: datetime) -> Reconciliation:
-    """Look at every case due a look (a hand-off not confirmed, a timer that should have fired):
-    start, resume or restart its execution, or report what cannot be repaired."""
+    """Look at every case with a hand-off (or a start) not confirmed within the grace, then at every
+    execution that ended badly lately: start, resume or restart, or report what cannot be repaired."""
     report = Reconciliation()
     for task in services.cases.due_checks(now - services.grace):
         report.checked += 1
         case = services.cases.get(task.case_id)
         if case is None:
-            services.cases.check_later(task.case_id, None)
+            services.cases.check_done(task.case_id)
             continue
         try:
             _reconcile_one(case, task, services, now, report)
         except WorkflowUnavailable:
             log.warning("reconcile_postponed", extra={"case_id": case.id}, exc_info=True)
+    _restart_the_dead(services, now, report)
     return report
 
 
 def _reconcile_one(case: Case, task: Task, services: Services, now: datetime, report: Reconciliation) -> None:
-    mark, since = task.signal_pending_since, task.since
+    """What follows leaves the look in place (it is confirmed by the execution's next wait, or looked at
+    again by the next run) unless nothing is on its way to the execution."""
+    mark, since, open_ = task.signal_pending_since, task.since, step_of(case) != "done"
     if mark and since and since > mark and task.step == step_of(case) and task.token:
         # the execution re-entered its wait after the change: it already runs on the committed case
-        services.cases.signal_delivered(case.id, task.token, services.next_look(case, now))
+        services.cases.signal_delivered(case.id, task.token)
         return
     status = services.workflow.status(case.execution_name)
-    if status is None and step_of(case) != "done":  # what it starts with was read after any mark: it hands that over
+    if status is None and open_:  # what it starts with was read after any mark: it hands that over
         services.workflow.start(case.execution_name, services.signal(case, now, handed=mark))
         report.started += 1
-    elif status in _ENDED_BADLY and step_of(case) != "done":
+    elif status in _ENDED_BADLY and open_:
         _restart(case, services, now, status)
         report.restarted += 1
-    elif status == "RUNNING" and (task.step != step_of(case) or task.signal_pending_since is not None):
+    elif status == "RUNNING" and (task.step != step_of(case) or mark is not None):
         if deliver(case.id, services, now, read=(task, case)):
             report.resumed += 1
             log.warning("workflow_handoff_repaired", extra={"case_id": case.id, "step": step_of(case)})
-            return
-        if task.token is None or task.since is None or now - task.since >= services.grace:
-            report.diverged += 1
+        elif task.token is None or task.since is None or now - task.since >= services.grace:
+            report.diverged += 1  # logged by every run until it is repaired
             where = {"case_id": case.id, "execution_status": status, "step": step_of(case)}
             log.error("workflow_diverged", extra=where)
-    services.cases.check_later(case.id, services.next_look(case, now))
+    else:  # it waits where the case is, or it has ended with its case
+        services.cases.check_done(case.id)
+
+
+def _restart_the_dead(services: Services, now: datetime, report: Reconciliation) -> None:
+    """Executions that failed, timed out or were aborted since the look-back began, whose case is still
+    open and still runs under that execution's name (its generation): started again at the case's step."""
+    try:
+        ended = services.workflow.ended(_ENDED_BADLY, now - LOOK_BACK)
+    except WorkflowUnavailable:
+        log.warning("reconcile_postponed", extra={"listing": "ended executions"}, exc_info=True)
+        return
+    for run in ended:
+        case = services.cases.get(run.name.split("-", 1)[0])  # case ids are base 32: no "-" in them
+        if case is None or case.execution_name != run.name or step_of(case) == "done":
+            continue  # no case, an older generation's execution, or one that ended with its case
+        report.checked += 1
+        try:
+            _restart(case, services, now, run.status)
+            report.restarted += 1
+        except (WorkflowUnavailable, VersionConflict):
+            log.warning("reconcile_postponed", extra={"case_id": case.id}, exc_info=True)
 
 
 def _restart(case: Case, services: Services, now: datetime, status: str) -> None:
-    """A failed or timed-out execution is replaced by a new one (case id + generation) at the current step."""
+    """A failed or timed-out execution is replaced by a new one (case id + generation) at the current step.
+    The restart is saved as a hand-off due now, so a start that does not arrive is looked at again."""
     log.error("workflow_restarted", extra={"case_id": case.id, "execution_status": status, "step": step_of(case)})
     case.generation += 1
-    services.cases.save(case, [Event("workflow_restarted", now, SYSTEM, {"after": status})])
-    services.workflow.start(case.execution_name, services.signal(case, now))
+    services.cases.save(case, [Event("workflow_restarted", now, SYSTEM, {"after": status})], signal_due=now)
+    services.workflow.start(case.execution_name, services.signal(case, now, handed=now))
 
 
 def recover(services: Services, now: datetime) -> int:
@@ -201,8 +220,7 @@ def recover(services: Services, now: datetime) -> int:
     started = 0
     for case in services.cases.open_cases():
         case.generation += 1
-        services.cases.save(case, [Event("workflow_restarted", now, SYSTEM, {"after": "restore"})])
-        services.workflow.start(case.execution_name, services.signal(case, now))
-        services.cases.check_later(case.id, services.next_look(case, now))
+        services.cases.save(case, [Event("workflow_restarted", now, SYSTEM, {"after": "restore"})], signal_due=now)
+        services.workflow.start(case.execution_name, services.signal(case, now, handed=now))
         started += 1
     return started

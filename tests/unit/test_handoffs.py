@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.api.jobs import RECONCILE_EVERY_MINUTES
 from chalicelib.domain.case import Actor
 from chalicelib.domain.deadlines import CHINA
 from chalicelib.domain.lifecycle import commands as cmd
@@ -22,7 +23,7 @@ from chalicelib.service.ports import (
     SendFailed,
     WorkflowUnavailable,
 )
-from chalicelib.service.workflow import deliver, reconcile, start
+from chalicelib.service.workflow import LOOK_BACK, deliver, reconcile, start
 from tests.fakes import FakeCases, FakeWorkflow, file_complaint, services
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=CHINA)
@@ -62,36 +63,96 @@ def test_only_aws_errors_are_tolerated_around_starting_an_execution_a_bug_surfac
         start(case, services(workflow=Broken()), NOW)
 
 
-def test_reconciliation_reads_only_the_cases_due_a_look() -> None:
+def _waiting(ports: Any, cases: FakeCases, n: int, since: datetime) -> str:
+    """A case whose execution started and confirmed its first wait: it has no look left."""
+    case = file_complaint(ports, since).cases[0]
+    cases.wait_in(case.id, f"t{n}", "acceptance", since)
+    return case.id
+
+
+def test_reconciliation_reads_only_the_cases_with_an_unconfirmed_handoff() -> None:
     cases, workflow = FakeCases(), FakeWorkflow()
     ports = services(cases, workflow)
-    for n in range(200):
-        case = file_complaint(ports, NOW - timedelta(minutes=10)).cases[0]
-        cases.wait_in(case.id, f"t{n}", "acceptance", NOW - timedelta(minutes=10))
-        workflow.statuses[case.execution_name] = "RUNNING"
-        # each execution confirmed its wait: look again when its timer should have fired
-        cases.check_later(case.id, ports.next_look(case, NOW))
-    lost = list(cases.cases)[:3]
-    for case_id in lost:  # three hand-offs were never confirmed
-        cases.check_later(case_id, NOW - timedelta(minutes=5))
+    waiting = [_waiting(ports, cases, n, NOW - timedelta(minutes=10)) for n in range(200)]
+    assert cases.checks == {}  # a confirmed wait leaves no look behind: no timer look per case
+    for case_id in waiting[:3]:  # three hand-offs were never confirmed
+        cases.checks[case_id] = NOW - timedelta(minutes=5)
     cases.calls.clear()
     report = reconcile(ports, NOW)
     assert report.checked == 3
     assert cases.calls.count("get") == 3
 
 
-def test_a_failed_execution_is_restarted_under_a_new_name_at_the_current_step() -> None:
+def test_the_execution_confirms_a_handoff_only_with_the_newest_mark() -> None:
+    cases = FakeCases()
+    ports = services(cases)
+    case_id = _waiting(ports, cases, 0, NOW)
+    act(case_id, "decide", cmd.Decide(decision="accept"), version=1, staff=SUPERVISOR, services=ports, now=NOW)
+    assert cases.checks == {case_id: NOW}  # the change's transaction puts its look in
+    older = NOW - timedelta(seconds=1)
+    cases.wait_in(case_id, "t1", "assignment", NOW, handed=older)  # an older hand-off's wait: the look stays
+    assert cases.checks == {case_id: NOW}
+    cases.wait_in(case_id, "t2", "assignment", NOW, handed=NOW)
+    assert cases.checks == {} and cases.tasks[case_id].signal_pending_since is None
+
+
+def test_a_failed_execution_is_found_in_the_listing_and_restarted_under_a_new_name_at_its_step() -> None:
     cases, workflow = FakeCases(), FakeWorkflow()
     ports = services(cases, workflow)
-    case = file_complaint(ports, NOW - timedelta(minutes=10)).cases[0]
-    workflow.statuses[case.id] = "FAILED"
+    case_id = _waiting(ports, cases, 0, NOW - timedelta(hours=3))  # no look due: only the listing finds it
+    workflow.end(case_id, "FAILED", NOW - timedelta(minutes=2))
     report = reconcile(ports, NOW)
-    assert report.restarted == 1
+    assert report.restarted == 1 and report.checked == 1
     name, signal = workflow.started[-1]
-    assert name == f"{case.id}-1" and signal["step"] == "acceptance"
-    restarted = cases.get(case.id)
+    assert name == f"{case_id}-1" and signal["step"] == "acceptance"
+    restarted = cases.get(case_id)
     assert restarted is not None and restarted.generation == 1
-    assert cases.timeline(case.id)[-1].type == "workflow_restarted"
+    assert cases.timeline(case_id)[-1].type == "workflow_restarted"
+    # the restart is a hand-off due now: a start that does not arrive is looked at again; its wait confirms it
+    assert cases.checks == {case_id: NOW} and signal["handed"] == NOW.isoformat()
+    cases.wait_in(case_id, "t1", "acceptance", NOW, handed=NOW)
+    assert cases.checks == {}
+    # the next run sees the same failed execution again (its look-back spans two runs): it is no dead case now
+    assert reconcile(ports, NOW + timedelta(minutes=5)).restarted == 0
+    assert len(workflow.started) == 2  # the intake's start and the one restart
+
+
+@pytest.mark.parametrize("status", ["TIMED_OUT", "ABORTED"])
+def test_timed_out_and_aborted_executions_are_restarted_too(status: str) -> None:
+    cases, workflow = FakeCases(), FakeWorkflow()
+    ports = services(cases, workflow)
+    case_id = _waiting(ports, cases, 0, NOW - timedelta(days=2))
+    workflow.end(case_id, status, NOW - timedelta(minutes=1))
+    assert reconcile(ports, NOW).restarted == 1
+    assert workflow.started[-1][0] == f"{case_id}-1"
+
+
+def test_what_ended_before_the_look_back_an_older_generation_or_a_closed_case_is_not_restarted() -> None:
+    cases, workflow = FakeCases(), FakeWorkflow()
+    ports = services(cases, workflow)
+    long_ago, older, closed = (_waiting(ports, cases, n, NOW - timedelta(days=1)) for n in range(3))
+    workflow.end(long_ago, "FAILED", NOW - LOOK_BACK - timedelta(seconds=1))  # an earlier run's business
+    case = cases.cases[older]
+    case.generation = 1  # restarted before: its first execution's failure is history
+    workflow.end(older, "FAILED", NOW - timedelta(minutes=1))
+    act(
+        closed,
+        "decide",
+        cmd.Decide(decision="reject", reason_code="handled_elsewhere"),
+        version=1,
+        staff=SUPERVISOR,
+        services=ports,
+        now=NOW - timedelta(hours=1),
+    )
+    workflow.end(closed, "ABORTED", NOW - timedelta(minutes=1))
+    cases.checks.clear()
+    started = len(workflow.started)
+    report = reconcile(ports, NOW)
+    assert report.restarted == 0 and len(workflow.started) == started
+
+
+def test_the_look_back_spans_at_least_two_runs_of_the_schedule() -> None:
+    assert timedelta(minutes=2 * RECONCILE_EVERY_MINUTES) <= LOOK_BACK
 
 
 class MemoryOutbox(Outbox):

@@ -18,7 +18,7 @@ from chalicelib.errors import VersionConflict
 from chalicelib.service import desk
 from chalicelib.service.ports import WorkflowUnavailable
 from chalicelib.service.workflow import reconcile
-from tests.conftest import COMPLAINT, post, token
+from tests.conftest import COMPLAINT, post, stop_executions, token
 from tests.workflow.conftest import (
     ADMIN,
     CLERK,
@@ -27,6 +27,8 @@ from tests.workflow.conftest import (
     SUPERVISOR,
     act,
     eventually,
+    execution,
+    finished,
     record,
     submit,
     task,
@@ -255,6 +257,27 @@ def test_a_case_whose_execution_never_started_is_started_by_the_reconciliation(
     report = reconcile(wiring.services(), wiring.now())
     assert report.started == 1
     eventually(lambda: task(stage_env, case_id).get("step") == "acceptance", "the execution to start")
+
+
+def test_an_execution_that_died_is_found_in_the_listing_and_restarted_at_its_step(
+    client: Client, stage_env: dict[str, str]
+) -> None:
+    case_id = submit(client)["id"]
+    entered = waiting_in(stage_env, case_id, "acceptance")
+    assert "check_at" not in entered  # its start confirmed: no look is due for this case
+    # GIVEN the case's execution dies (stopped: moto reports it failed)
+    stop_executions(stage_env["AWS_DEFAULT_REGION"])
+    assert finished(stage_env, case_id) in {"FAILED", "ABORTED"}
+    # WHEN the scheduled reconciliation runs
+    report = reconcile(wiring.services(), wiring.now())
+    # THEN it finds the execution in Step Functions' list of those that ended badly and starts the case anew
+    assert report.restarted == 1
+    restarted = waiting_in(stage_env, case_id, "acceptance", since=entered["since"])
+    assert "check_at" not in restarted  # the new execution's first wait confirmed the restart
+    assert types(record(client, case_id))[-1] == "workflow_restarted"
+    assert execution(stage_env, f"{case_id}-1")["status"] == "RUNNING"
+    # the next run lists the dead execution again: its case has moved on to the next generation
+    assert reconcile(wiring.services(), wiring.now()).restarted == 0
 
 
 def test_a_retried_action_with_the_same_idempotency_key_applies_once(client: Client, stage_env: dict[str, str]) -> None:

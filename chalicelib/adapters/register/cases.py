@@ -7,7 +7,7 @@ rather than the whole record. The tracking-code claim makes codes unique (a GSI 
 hash of the access code, so checking a code is one read whether or not the code exists. The TASK
 item is where the case's execution leaves its task token (the ASL writes it) and where the app marks
 a hand-off as due, in the same transaction as the change that needs it; its sparse, sharded
-`by_check` index holds only the cases the reconciliation must look at, and when.
+`by_check` index holds only the hand-offs (and starts) not yet confirmed by the execution, and since when.
 """
 
 from __future__ import annotations
@@ -83,9 +83,14 @@ DETAILS = frozenset(
 _REMEMBERED = 4096
 
 
-#: Index sort keys: one fixed format (UTC, seconds) so strings order like times; the workflow writes
-#: the next look in the same format (its signal's `check_at`).
+#: Index sort keys: one fixed format (UTC, seconds) so strings order like times.
 utc = stamp
+
+
+def _no_look() -> list[Any]:
+    """A TASK item leaves `by_check` when nothing is on its way to the execution (the ASL's wait removes
+    the same two attributes when it confirms a hand-off)."""
+    return [TaskItem.check_shard.remove(), TaskItem.check_at.remove()]
 
 
 def _shard(prefix: str, case_id: str, shards: int) -> str:
@@ -328,10 +333,10 @@ class DynamoCaseRepository(CaseRepository):
         except DoesNotExist:
             return None
 
-    def signal_delivered(self, case_id: str, token: str, check_at: datetime | None) -> None:
+    def signal_delivered(self, case_id: str, token: str) -> None:
         try:
             TaskItem(case_key(case_id), TASK_SK).update(
-                actions=[TaskItem.signal_pending_since.remove(), *_check_actions(case_id, check_at)],
+                actions=[TaskItem.signal_pending_since.remove(), *_no_look()],
                 condition=TaskItem.task_token == token,
             )
         except UpdateError as error:
@@ -339,8 +344,8 @@ class DynamoCaseRepository(CaseRepository):
                 raise  # a newer token means the workflow moved on; the mark stays for the reconciler
 
     def due_checks(self, now: datetime) -> list[Task]:
-        """The index holds keys only (the workflow's updates of the TASK item then cost no index write):
-        the due items themselves are read in one batch, consistently."""
+        """The index holds keys only (the workflow's updates of the TASK item cost no index write but the
+        confirmation that takes it out): the due items themselves are read in one batch, consistently."""
         keys = [
             (item.pk, item.sk)
             for shard in range(CHECK_SHARDS)
@@ -348,8 +353,8 @@ class DynamoCaseRepository(CaseRepository):
         ]
         return [_task(item.pk.removeprefix("CASE#"), item) for item in TaskItem.batch_get(keys, consistent_read=True)]
 
-    def check_later(self, case_id: str, at: datetime | None) -> None:
-        TaskItem(case_key(case_id), TASK_SK).update(actions=_check_actions(case_id, at))
+    def check_done(self, case_id: str) -> None:
+        TaskItem(case_key(case_id), TASK_SK).update(actions=_no_look())
 
     def record_read(self, case_id: str, entry: AuditEntry) -> None:
         AuditItem(
@@ -432,9 +437,3 @@ class DynamoCaseRepository(CaseRepository):
                 if case is not None:
                     found.append(case)
         return found
-
-
-def _check_actions(case_id: str, at: datetime | None) -> list[Any]:
-    if at is None:
-        return [TaskItem.check_shard.remove(), TaskItem.check_at.remove()]
-    return [TaskItem.check_shard.set(_check_shard(case_id)), TaskItem.check_at.set(utc(at))]

@@ -147,7 +147,7 @@ class TaskItem(RegisterItem):
     step = UnicodeAttribute(null=True)  # written by the state machine
     since = UnicodeAttribute(null=True)  # written by the state machine
     signal_pending_since = UnicodeAttribute(null=True)
-    check_shard = UnicodeAttribute(null=True)  # the sparse by_check index: when reconciliation should look
+    check_shard = UnicodeAttribute(null=True)  # the sparse by_check index: a hand-off unconfirmed since
     check_at = UnicodeAttribute(null=True)
 
 
