@@ -16,12 +16,21 @@ API_FUNCTION = "api_handler"
 #: The scheduled reconciliation (`@bp.schedule(..., name="reconcile")` in chalicelib/api/jobs.py).
 RECONCILE_FUNCTION = "reconcile"
 
-#: Memory of the API function, from `make bench` Lambda memory figures (bench/lambda_memory.py: cold
-#: start and handler time at the CPU share each size buys). Lambda's CPU grows with memory up to one
-#: vCPU at 1,769 MB; the lead sets this constant from the measured figures.
+#: Memory from `make bench` (bench/lambda_memory.py: each size played by a process held to the CPU
+#: share it buys, 1,769 MB = one vCPU). Measured 2026-11-23, medians of 3 fresh containers:
+#:
+#:     MB    cold start (import + 1st POST + 1st GET)   warm intake CPU   billed (modelled)   $/M intakes
+#:     256   2.9 s                                      7 ms              ~75 ms              0.31
+#:     512   1.4 s                                      8 ms              ~53 ms              0.44
+#:     1024  0.8 s                                      9 ms              ~40 ms              0.65
+#:     1769  0.6 s                                      8 ms              ~33 ms              0.96
+#:
+#: A warm request is mostly waiting on DynamoDB and Step Functions, so more memory buys little there
+#: and costs more; the cold start is what a person feels. The API takes 1,024 MB: a cold start of
+#: 0.8 s instead of 1.4 s for $0.21 more per million requests. Peak RSS is ~95 MB at every size.
 API_MEMORY_MB = 1024
-#: The workflow task and the reconciliation do the same DynamoDB work as an API request, off the
-#: user's path: half the API's share of CPU is enough for them.
+#: The workflow task and the reconciliation do the same work off anyone's path: a 1.4 s cold start
+#: is fine there, and 512 MB keeps the handler time near the API's.
 BACKGROUND_MEMORY_MB = 512
 #: The notice sender publishes a handful of messages per batch and waits on SNS: the least CPU.
 SENDER_MEMORY_MB = 256
