@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
@@ -55,6 +56,26 @@ def one_botocore_loader() -> Iterator[None]:
     loader = botocore.loaders.Loader(extra_search_paths=_UniquePaths())
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(botocore.session, "create_loader", lambda search_path_string=None: loader)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_dynamodb_request_at_a_time() -> Iterator[None]:
+    """DynamoDB applies each request atomically; moto's in-process backend does not lock, and the app's
+    threads and the executions' threads write to it at once (a transaction copying a table while a
+    state machine adds an attribute: "dictionary changed size during iteration"). So every DynamoDB
+    request runs under one lock, as on the local stack (local/motoserver.py). A request is a leaf — moto
+    answers it without calling back into DynamoDB — so the lock cannot deadlock."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock, call = threading.Lock(), DynamoHandler.call_action
+
+    def atomic(handler: DynamoHandler) -> Any:
+        with lock:
+            return call(handler)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DynamoHandler, "call_action", atomic)
         yield
 
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
-from moto.dynamodb.responses import DynamoHandler
 
 from chalicelib.adapters.register.attempts import DynamoAttemptBudget
 from chalicelib.service.ports import Spent
@@ -77,15 +76,7 @@ def test_thirty_parallel_guesses_on_one_code_check_no_more_than_its_budget(
         time.sleep(0.05)  # hold the check open: the other requests run meanwhile, as on a busy server
         return real(*args)
 
-    monkeypatch.setattr(tracking, "access_code_matches", counting)
-    # DynamoDB applies each request to an item atomically; moto does not lock, so make it so here
-    atomic, moto_call = threading.Lock(), DynamoHandler.call_action
-
-    def one_at_a_time(handler: DynamoHandler) -> Any:
-        with atomic:
-            return moto_call(handler)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", one_at_a_time)
+    monkeypatch.setattr(tracking, "access_code_matches", counting)  # (moto's DynamoDB is atomic: conftest)
     budgets = tracking.Budgets(
         DynamoAttemptBudget("client", 1000, timedelta(minutes=15)), DynamoAttemptBudget("code", 5, timedelta(days=1))
     )
