@@ -170,7 +170,8 @@ def _reconcile_one(case: Case, task: Task, services: Services, now: datetime, re
     if status is None and open_:  # what it starts with was read after any mark: it hands that over
         services.workflow.start(case.execution_name, services.signal(case, now, handed=mark))
         report.started += 1
-    elif status in _ENDED_BADLY and open_:
+    elif (status in _ENDED_BADLY or status == "SUCCEEDED") and open_:
+        # ended badly, or ended with its case and the case was reopened since: a new generation takes over
         _restart(case, services, now, status)
         report.restarted += 1
     elif status == "RUNNING" and (task.step != step_of(case) or mark is not None):
@@ -206,7 +207,8 @@ def _restart_the_dead(services: Services, now: datetime, report: Reconciliation)
 
 
 def _restart(case: Case, services: Services, now: datetime, status: str) -> None:
-    """A failed or timed-out execution is replaced by a new one (case id + generation) at the current step.
+    """An execution that ended while its case is open is replaced by a new one (case id + generation) at
+    the case's step.
     The restart is saved as a hand-off due now, so a start that does not arrive is looked at again."""
     log.error("workflow_restarted", extra={"case_id": case.id, "execution_status": status, "step": step_of(case)})
     case.generation += 1

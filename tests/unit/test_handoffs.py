@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 
 from chalicelib.api.jobs import RECONCILE_EVERY_MINUTES
-from chalicelib.domain.case import Actor
+from chalicelib.domain.case import Actor, Status
 from chalicelib.domain.deadlines import CHINA
 from chalicelib.domain.lifecycle import commands as cmd
+from chalicelib.domain.lifecycle.steps import step_of
 from chalicelib.domain.notices import Audience, Notice
 from chalicelib.service import outbox
 from chalicelib.service.desk import Staff, act
@@ -115,6 +116,30 @@ def test_a_failed_execution_is_found_in_the_listing_and_restarted_under_a_new_na
     # the next run sees the same failed execution again (its look-back spans two runs): it is no dead case now
     assert reconcile(ports, NOW + timedelta(minutes=5)).restarted == 0
     assert len(workflow.started) == 2  # the intake's start and the one restart
+
+
+def test_a_case_reopened_after_its_execution_ended_with_it_gets_a_new_execution() -> None:
+    cases, workflow = FakeCases(), FakeWorkflow()
+    ports = services(cases, workflow)
+    case_id = _waiting(ports, cases, 0, NOW - timedelta(days=40))
+    closed = cases.cases[case_id]
+    closed.status, closed.deadlines = Status.CLOSED, {}  # closed, its appeal window over: the execution ended
+    workflow.end(case_id, "SUCCEEDED", NOW - timedelta(days=1))
+    reopened = act(
+        case_id,
+        "reopen",
+        cmd.Reopen(reason="督办：重新办理"),
+        version=closed.version,
+        staff=SUPERVISOR,
+        services=ports,
+        now=NOW,
+    )
+    assert step_of(reopened) != "done"
+    # the old token leads nowhere; the reconciliation finds the hand-off unconfirmed and starts a new generation
+    report = reconcile(ports, NOW + timedelta(minutes=5))
+    assert report.restarted == 1
+    name, signal = workflow.started[-1]
+    assert name == f"{case_id}-1" and signal["step"] == step_of(reopened)
 
 
 @pytest.mark.parametrize("status", ["TIMED_OUT", "ABORTED"])
