@@ -47,11 +47,11 @@ LAMBDA_ERRORS = [
 #: the change's mark goes, and so does the reconciliation's look (the case leaves the sparse `by_check`).
 CONFIRM = "SET task_token = :token, step = :step, since = :since REMOVE signal_pending_since, check_shard, check_at"
 #: ... unless a newer change is still to be handed over (its mark is later than the one this input
-#: carries): then the write fails, and the wait is entered without touching the mark or the look.
+#: carries): then the write fails, and the execution catches up with that change itself.
 NOTHING_NEWER = "attribute_not_exists(signal_pending_since) OR signal_pending_since <= :handed"
 #: The error of an aws-sdk DynamoDB call whose condition failed.
 NEWER_CHANGE = "DynamoDb.ConditionalCheckFailedException"
-LATE_NAME = "AwaitTheNewerChange"
+LATE_NAME = "CatchUpWithTheNewerChange"
 
 
 def _task_key() -> dict[str, Any]:
@@ -84,25 +84,26 @@ def _await(step: str, comment: str) -> dict[str, Any]:
     }
 
 
-def _await_newer_change() -> dict[str, Any]:
-    """Any step's wait while a newer change is still to be handed over: the token only (the step is the
-    input's), so the change's own hand-off finds it; that hand-off is confirmed by the next wait."""
+def _lambda_task(action: str, comment: str, on_failure: str) -> dict[str, Any]:
+    """A call of the workflow function: it reads the register and returns the execution's next input."""
     return {
         "Type": "Task",
-        "Comment": "A newer change of the case is on its way: wait for it, leaving its mark and look as they are.",
-        "Resource": "arn:aws:states:::aws-sdk:dynamodb:updateItem.waitForTaskToken",
+        "Comment": comment,
+        "Resource": "arn:aws:states:::lambda:invoke",
         "Parameters": {
-            "TableName": "${RegisterTable}",
-            "Key": _task_key(),
-            "UpdateExpression": "SET task_token = :token, step = :step, since = :since",
-            "ExpressionAttributeValues": {
-                ":token": {"S.$": "$$.Task.Token"},
-                ":step": {"S.$": "$.step"},
-                ":since": {"S.$": "$$.State.EnteredTime"},
-            },
+            "FunctionName": "${WorkflowFunctionArn}",
+            "Payload": {"action": action, "case_id.$": "$.case_id", "step.$": "$.step"},
         },
-        "TimeoutSecondsPath": "$.timeout_seconds",
-        "Catch": [{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timed_out", "Next": "DeadlinePassed"}],
+        "ResultSelector": {
+            "case_id.$": "$.Payload.case_id",
+            "step.$": "$.Payload.step",
+            "timeout_seconds.$": "$.Payload.timeout_seconds",
+            "retry_seconds.$": "$.Payload.retry_seconds",
+            "handed.$": "$.Payload.handed",
+        },
+        # two quick retries for a passing fault; past them the Catch below waits longer and tries again
+        "Retry": [{"ErrorEquals": LAMBDA_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2}],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.task_error", "Next": on_failure}],
         "Next": "Route",
     }
 
@@ -119,27 +120,22 @@ def definition() -> dict[str, Any]:
         }
     }
     states |= {name: _await(step, comment) for step, (name, comment) in WAITS.items()}
-    states[LATE_NAME] = _await_newer_change()
-    states["DeadlinePassed"] = {
-        "Type": "Task",
-        "Comment": "The step's deadline (or its supervision reminder) came: mark overdue, escalate, or act on expiry.",
-        "Resource": "arn:aws:states:::lambda:invoke",
-        "Parameters": {
-            "FunctionName": "${WorkflowFunctionArn}",
-            "Payload": {"action": "deadline_passed", "case_id.$": "$.case_id", "step.$": "$.step"},
-        },
-        "ResultSelector": {
-            "case_id.$": "$.Payload.case_id",
-            "step.$": "$.Payload.step",
-            "timeout_seconds.$": "$.Payload.timeout_seconds",
-            "retry_seconds.$": "$.Payload.retry_seconds",
-            "handed.$": "$.Payload.handed",
-        },
-        # two quick retries for a passing fault; past them the Catch below waits longer and tries again
-        "Retry": [{"ErrorEquals": LAMBDA_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2}],
-        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.task_error", "Next": "WaitBeforeRetry"}],
-        "Next": "Route",
+    # The change whose mark stopped the wait may have found no token to resume (this execution was on its
+    # way here): rather than wait for the reconciliation, the execution reads the committed case itself.
+    states[LATE_NAME] = _lambda_task(
+        "catch_up", "A newer change of the case was not handed over yet: take it from the register.", "WaitToCatchUp"
+    )
+    states["WaitToCatchUp"] = {
+        "Type": "Wait",
+        "Comment": "The register could not be read: wait, then try again.",
+        "SecondsPath": "$.retry_seconds",
+        "Next": LATE_NAME,
     }
+    states["DeadlinePassed"] = _lambda_task(
+        "deadline_passed",
+        "The step's deadline (or its supervision reminder) came: mark overdue, escalate, or act on expiry.",
+        "WaitBeforeRetry",
+    )
     states["WaitBeforeRetry"] = {
         "Type": "Wait",
         "Comment": "The task kept failing: the case keeps its timers; wait, then try again (never end the case).",

@@ -46,6 +46,14 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or a string, never null: the model's `X | None` is its `X`."""
+    options = [option for option in schema.get("anyOf", ()) if option.get("type") != "null"]
+    if len(options) != 1:
+        return schema
+    return {key: value for key, value in schema.items() if key not in ("anyOf", "default")} | options[0]
+
+
 def _operation(op: Operation, refs: dict[Any, dict[str, Any]], definitions: dict[str, Any]) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
@@ -64,7 +72,8 @@ def _operation(op: Operation, refs: dict[Any, dict[str, Any]], definitions: dict
     if op.query is not None:
         properties = definitions[refs[op.query]["$ref"].rsplit("/", 1)[-1]]["properties"]
         parameters += [
-            {"name": name, "in": "query", "required": False, "schema": prop} for name, prop in properties.items()
+            {"name": name, "in": "query", "required": False, "schema": _not_null(prop)}
+            for name, prop in properties.items()
         ]
     ok_schema = refs[op.response] if op.response else {"type": "object"}
     responses: dict[str, Any] = {str(op.status): {"description": "success", "content": _json(ok_schema)}}

@@ -14,7 +14,7 @@ from chalicelib.adapters.register.outbox import send_key
 from chalicelib.observability import count_notices, count_reconciliation, logger
 from chalicelib.resources import OUTBOX_FUNCTION, WORKFLOW_FUNCTION
 from chalicelib.service import outbox
-from chalicelib.service.workflow import on_deadline, reconcile
+from chalicelib.service.workflow import catch_up, on_deadline, reconcile
 
 bp = Blueprint(__name__)
 #: How often the reconciliation runs (its look-back, `service.workflow.LOOK_BACK`, spans at least two runs).
@@ -23,10 +23,13 @@ RECONCILE_EVERY_MINUTES = 5
 
 @bp.lambda_function(name=WORKFLOW_FUNCTION)
 def workflow(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The state machine's `DeadlinePassed` task: returns where the execution waits next."""
-    if event.get("action") != "deadline_passed":
-        raise ValueError(f"unknown workflow action {event.get('action')!r}")
+    """The state machine's tasks (`DeadlinePassed`, `CatchUpWithTheNewerChange`): where the execution waits next."""
+    action = event.get("action")
+    if action not in ("deadline_passed", "catch_up"):
+        raise ValueError(f"unknown workflow action {action!r}")
     with logger.append_context_keys(case_id=event["case_id"], step=event["step"]):
+        if action == "catch_up":
+            return catch_up(event["case_id"], wiring.services(), wiring.now())
         return on_deadline(event["case_id"], event["step"], wiring.services(), wiring.now())
 
 

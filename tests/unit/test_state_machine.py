@@ -39,7 +39,7 @@ def test_every_step_the_rules_can_name_is_routed() -> None:
 
 def test_every_human_wait_has_a_token_a_timer_and_an_escalation() -> None:
     waits = {name: s for name, s in STATES.items() if name.startswith("Await")}
-    assert len(waits) == len(STEPS) - 1 + 1  # one per step, and one while a newer change is on its way
+    assert len(waits) == len(STEPS) - 1  # one per step but "done"
     escalation = {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timed_out", "Next": "DeadlinePassed"}
     for name, state in waits.items():
         assert state["Resource"].endswith(".waitForTaskToken"), name
@@ -49,9 +49,9 @@ def test_every_human_wait_has_a_token_a_timer_and_an_escalation() -> None:
 
 
 def test_a_wait_confirms_its_handoff_unless_a_newer_change_is_on_its_way() -> None:
-    """Entering a step's wait is the hand-off's confirmation (the mark goes, the next look moves), one
-    write; when a later change's mark is there, that write fails and the wait is entered without it."""
-    steps = {name: s for name, s in STATES.items() if name.startswith("Await") and name != "AwaitTheNewerChange"}
+    """Entering a step's wait is the hand-off's confirmation (the mark and the look go), one write; when a
+    later change's mark is there, that write fails and the execution reads the committed case itself."""
+    steps = {name: s for name, s in STATES.items() if name.startswith("Await")}
     for name, state in steps.items():
         parameters = state["Parameters"]
         assert "REMOVE signal_pending_since" in parameters["UpdateExpression"], name
@@ -61,11 +61,12 @@ def test_a_wait_confirms_its_handoff_unless_a_newer_change_is_on_its_way() -> No
         assert state["Catch"][1] == {
             "ErrorEquals": ["DynamoDb.ConditionalCheckFailedException"],
             "ResultPath": "$.newer_change",
-            "Next": "AwaitTheNewerChange",
+            "Next": "CatchUpWithTheNewerChange",
         }, name
-    late = STATES["AwaitTheNewerChange"]["Parameters"]
-    assert "signal_pending_since" not in late["UpdateExpression"] and "check_at" not in late["UpdateExpression"]
-    assert "ConditionExpression" not in late
+    catch_up = STATES["CatchUpWithTheNewerChange"]
+    assert catch_up["Parameters"]["Payload"]["action"] == "catch_up" and catch_up["Next"] == "Route"
+    assert catch_up["Catch"][0]["Next"] == "WaitToCatchUp"
+    assert STATES["WaitToCatchUp"]["Next"] == "CatchUpWithTheNewerChange"
 
 
 def test_no_account_region_or_name_is_written_into_it() -> None:
