@@ -122,8 +122,9 @@ MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": 
 
 
 #: How long the executions a test leaves running may take to stop: a Lambda task under way finishes
-#: first, and a failing one sleeps through its Retry backoff (seconds) before it sees the stop.
-STOP_SECONDS = 30.0
+#: first, and a failing one sleeps through its Retry backoff (seconds) before it sees the stop. A bound,
+#: not a timing: once a run on a stalled machine (both workers at once) needed more than 30 s.
+STOP_SECONDS = 60.0
 
 
 def _executions(backend: StepFunctionsParserBackend) -> list[Execution]:
