@@ -130,7 +130,7 @@ def test_redacting_twice_changes_nothing(text: str, identity: list[str | None]) 
 
 
 try:
-    from hypothesis import given
+    from hypothesis import assume, given
     from hypothesis import strategies as st
 except ImportError:  # pragma: no cover - hypothesis is a dev dependency
     pass
@@ -147,7 +147,9 @@ else:
 
     @given(texts, identities)
     def test_property_only_matches_change(text: str, identity: list[str | None]) -> None:
-        # What is left between the masks is the text as it was, in order.
+        # What is left between the masks is the text as it was, in order (a text holding the mask's own
+        # character cannot be split back into its pieces, so it says nothing here).
+        assume(MASK[0] not in text)
         cursor = 0
         for piece in redact(text, identity).split(MASK):
             found = text.find(piece, cursor)
