@@ -105,13 +105,18 @@ def deliver(case_id: str, services: Services, now: datetime, read: tuple[Task, C
     return False
 
 
+def _finished(case_id: str) -> dict[str, Any]:
+    """The input that ends the execution of a case that is no longer in the register."""
+    return {"case_id": case_id, "step": "done", "timeout_seconds": 1, "retry_seconds": 1, "handed": ""}
+
+
 def catch_up(case_id: str, services: Services, now: datetime) -> dict[str, Any]:
     """The execution met a newer change's mark entering its wait: that change's hand-off may have found no
     token to resume (the execution was between waits). It takes the committed case itself: the mark is read
     first and the case after it, so the case holds that change, and the next wait confirms the mark."""
     task, case = services.cases.task(case_id), services.cases.get(case_id)
     if case is None:
-        return {"case_id": case_id, "step": "done", "timeout_seconds": 1, "retry_seconds": 1, "handed": ""}
+        return _finished(case_id)
     return services.signal(case, now, handed=task.signal_pending_since if task else None)
 
 
@@ -120,7 +125,7 @@ def on_deadline(case_id: str, step: str, services: Services, now: datetime) -> d
     for _ in range(_RETRIES):
         case = services.cases.get(case_id)
         if case is None:
-            return {"case_id": case_id, "step": "done", "timeout_seconds": 1, "retry_seconds": 1, "handed": ""}
+            return _finished(case_id)
         clocks = dict(case.deadlines)
         events = deadline_passed(case, step, services.ctx(now))
         if events or case.deadlines != clocks:  # a clock archived at its end records nothing, yet changes the case
