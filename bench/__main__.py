@@ -12,7 +12,7 @@ import os
 from typing import Any
 
 from bench import cold_start, lambda_memory, local_load, write_units
-from bench.hardening import reconciliation_reads, tracking_timings
+from bench.hardening import tracking_timings, workflow_upkeep_reads
 from bench.queue import case_read_figures, queue_page_figures
 
 #: The happy path before the performance work, by the same meter (the issue measured 109 with a looser one).
@@ -73,10 +73,11 @@ def main() -> None:
     )
     print(f"(access-code hash: HMAC {intake['hash_ms']:.3f} ms per intake and per look)")
 
-    reads = reconciliation_reads(args.open_cases, 10)
+    reads = workflow_upkeep_reads(args.open_cases, 10)
     print(
-        f"\nreconciliation with {args.open_cases:,} open cases of which 10 are due: {reads['items_read']:.0f} items "
-        f"read in {reads['read_requests']:.0f} requests ({reads['checked']:.0f} checked)"
+        f"\nreconciliation with {args.open_cases:,} open cases: {reads['reconcile_items']:.0f} register items read "
+        f"({reads['reconcile_requests']:.0f} requests; it lists the executions that ended badly); stream hand-over "
+        f"of 10 hand-offs that arrived: {reads['handover_items']:.0f} items, {reads['handover_requests']:.0f} requests"
     )
 
     units = write_units.happy_path_write_units()

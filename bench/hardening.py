@@ -1,5 +1,6 @@
-"""Figures of the hardening (`make bench` prints them): what reconciliation reads when few of many
-open cases are due, and whether an unknown tracking code answers as fast as a wrong access code.
+"""Figures of the hardening (`make bench` prints them): what keeping executions in step reads (the
+reconciliation with many open cases, the stream's hand-over per hand-off), and whether an unknown
+tracking code answers as fast as a wrong access code.
 
 Both run in-process under moto, with the test stage's settings.
 """
@@ -11,7 +12,6 @@ import io
 import json
 import os
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -74,20 +74,20 @@ class ItemsRead:
             Connection.dispatch = real  # type: ignore[method-assign]
 
 
-def reconciliation_reads(open_cases: int, due: int) -> dict[str, float]:
-    """Items read by one reconciliation run with `open_cases` waiting quietly (hand-offs confirmed, so
-    out of the sparse `by_check` index) and `due` new cases whose start was never confirmed."""
+def workflow_upkeep_reads(open_cases: int, handoffs: int) -> dict[str, float]:
+    """Items read by one reconciliation run with `open_cases` waiting quietly, and by the stream's
+    hand-over of `handoffs` new cases' starts that arrived (their executions wait on version 1)."""
     from chalicelib import wiring
     from chalicelib.domain.case import Channel, Kind, Party, Respondent
     from chalicelib.service.intake import Submission, register
-    from chalicelib.service.workflow import reconcile
+    from chalicelib.service.workflow import hand_over, reconcile
 
     with _moto() as env:
         table = boto3.resource("dynamodb").Table(env["REGISTER_TABLE"])
-        with table.batch_writer() as batch:  # cases whose executions wait with every hand-off confirmed
+        with table.batch_writer() as batch:  # cases whose executions wait, every hand-off arrived
             for n in range(open_cases):
-                case_id = f"QUIET{n:021d}"
-                batch.put_item(Item={"pk": f"CASE#{case_id}", "sk": "TASK", "task_token": f"token-{n}"})
+                item = {"pk": f"CASE#QUIET{n:021d}", "sk": "TASK", "task_token": f"token-{n}", "version": 3}
+                batch.put_item(Item=item)
         services = wiring.services()
         submission = Submission(
             Kind.COMPLAINT,
@@ -97,12 +97,21 @@ def reconciliation_reads(open_cases: int, due: int) -> dict[str, float]:
             respondent=Respondent("某超市"),
             request="退货",
         )
-        for _ in range(due):  # new cases whose start was never confirmed: due a look now
-            register(submission, now=wiring.now() - timedelta(minutes=10), services=services)
-        meter = ItemsRead()
-        with meter.counting():
-            report = reconcile(services, wiring.now())
-        return {"checked": report.checked, "items_read": meter.items, "read_requests": meter.requests}
+        new = [register(submission, now=wiring.now(), services=services).cases[0].id for _ in range(handoffs)]
+        for case_id in new:  # each execution's first wait, as the ASL writes it
+            table.put_item(Item={"pk": f"CASE#{case_id}", "sk": "TASK", "task_token": case_id, "version": 1})
+        reconciling, handing_over = ItemsRead(), ItemsRead()
+        with reconciling.counting():
+            reconcile(services, wiring.now())
+        with handing_over.counting():
+            outcomes = {hand_over(case_id, 1, services, wiring.now()) for case_id in new}
+        assert outcomes == {"arrived"}, outcomes
+        return {
+            "reconcile_items": reconciling.items,
+            "reconcile_requests": reconciling.requests,
+            "handover_items": handing_over.items,
+            "handover_requests": handing_over.requests,
+        }
 
 
 def tracking_timings(rounds: int) -> dict[str, float]:

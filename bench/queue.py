@@ -26,7 +26,7 @@ OPEN_PER_UNIT = 5
 def _seed_unit(unit: str, closed: int) -> None:
     """`OPEN_PER_UNIT` running cases and `closed` finished ones, all in `unit`, written as the register writes them."""
     from chalicelib import wiring
-    from chalicelib.adapters.register.cases import _case_item
+    from chalicelib.adapters.register.cases import _case_item, _parts
     from chalicelib.adapters.register.items import CaseItem
     from chalicelib.domain.case import Status
     from chalicelib.domain.lifecycle.steps import step_of
@@ -42,7 +42,7 @@ def _seed_unit(unit: str, closed: int) -> None:
     with CaseItem.batch_write() as batch:
         for n in range(OPEN_PER_UNIT + closed):
             case = replace(running if n < OPEN_PER_UNIT else finished, id=uuid.uuid4().hex)
-            batch.save(_case_item(case))
+            batch.save(_case_item(case, _parts(case)[0], None))
 
 
 def queue_page_figures(rounds: int, closed: tuple[int, int] = (100, 5_000)) -> dict[str, float]:

@@ -32,9 +32,9 @@ before and after each request, by DynamoDB's published rules:
 `happy_path_write_units()` drives one complaint through receipt → accept → assign → findings →
 respond → satisfied on the real ASL under moto (each staff action preceded by the actor's own look
 at the case, which is audited where the rules say so), then lets the appeal window expire. Each
-step's figure runs until the execution waits in its next step, then the outbox's sender and the
-scheduled reconciliation run (a reconciliation past the grace: what a step leaves for it is the
-step's); the writes are told apart by who made them (app, state machine, Lambda task, jobs).
+step's figure runs until the execution waits in its next step, then the register's stream is drained
+into the outbox's sender and the hand-over, and the scheduled reconciliation runs (what they write is
+the step's); the writes are told apart by who made them (app, state machine, Lambda task, jobs).
 """
 
 from __future__ import annotations
@@ -466,19 +466,16 @@ def _drive(client: Any, env: dict[str, str], meter: Meter) -> tuple[dict[str, li
 
 
 def _afterwards(env: dict[str, str], meter: Meter) -> None:
-    """What follows a step on its own: the outbox's sender takes the notices it owes (the register's
-    stream, `local/stream_pump.py`), and the scheduled reconciliation runs once the grace has passed,
-    so a write it defers (a look due now) is the step's too."""
+    """What follows a step on its own: the register's stream takes its notices to the sender and its
+    hand-off to the hand-over (`local/stream_pump.py`), and the scheduled reconciliation runs, so a write
+    either makes is the step's too."""
     from chalicelib import wiring
     from chalicelib.service.workflow import reconcile
-    from tests.workflow.conftest import deliver_notices
+    from tests.workflow.conftest import drain_stream
 
-    services = wiring.services()
-    later = wiring.now() + services.grace + timedelta(seconds=1)
     with meter.acting_as("jobs"):
-        deliver_notices(env)
-        with _clock_at(later):
-            reconcile(services, later)
+        drain_stream(env)
+        reconcile(wiring.services(), wiring.now())
 
 
 def _transitions(env: dict[str, str], case_id: str) -> int:

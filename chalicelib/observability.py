@@ -51,10 +51,16 @@ def count_received(channel: str, kind: str) -> None:
     _count("CasesReceived", 1, channel=channel, kind=kind)
 
 
-def count_reconciliation(started: int, resumed: int, diverged: int) -> None:
-    """Alarm on `WorkflowDiverged` > 0: an open case whose execution is not running."""
-    for name, value in (("WorkflowStarted", started), ("WorkflowResumed", resumed), ("WorkflowDiverged", diverged)):
-        _count(name, value)
+def count_workflow_repairs(results: dict[str, int]) -> None:
+    """What the hand-over and the reconciliation had to repair: an execution started late (its start had
+    failed), a hand-off the request could not deliver, an execution restarted after it ended badly."""
+    for name, key in (
+        ("WorkflowStarted", "started"),
+        ("WorkflowResumed", "resumed"),
+        ("WorkflowRestarted", "restarted"),
+    ):
+        if results.get(key):
+            _count(name, results[key])
 
 
 def count_notices(results: dict[str, int]) -> None:

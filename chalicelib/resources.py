@@ -87,11 +87,10 @@ def _queue_index(name: str, partition: str) -> Index:
 
 
 #: The register: cases (登记), their timelines, outgoing notices (the outbox), audit trails, workflow
-#: hand-offs, tracking-code claims, calendar years and attempt budgets. The work queue reads sparse
-#: indexes that hold open cases only (a closed case leaves them), each entry the case's summary;
-#: the unfiltered queue is sharded over several partitions so no partition runs hot. The
-#: reconciliation reads `by_check` (hand-offs not yet confirmed), sharded and keys only: a hand-off enters
-#: and leaves it with one index write each. Its stream carries new outbox items to the sender.
+#: task tokens, tracking-code claims, calendar years and attempt budgets. The work queue reads sparse
+#: indexes that hold open cases only (a closed case leaves them), each entry the case's summary; the
+#: unfiltered queue merges the statuses' partitions of `by_status`, so no single partition takes every
+#: case's writes. Its stream carries new outbox items to the sender and hand-offs to the workflow.
 REGISTER = Table(
     logical_id="RegisterTable",
     env_var="REGISTER_TABLE",
@@ -99,11 +98,9 @@ REGISTER = Table(
     sort_key=Key("sk"),
     ttl_attribute="expires_at",
     indexes=(
-        _queue_index("by_queue", "queue_shard"),
         _queue_index("by_status", "q_status"),
         _queue_index("by_unit", "q_unit"),
         _queue_index("by_handler", "q_handler"),
-        Index("by_check", Key("check_shard"), Key("check_at"), projection=()),
     ),
     stream="NEW_IMAGE",
 )
@@ -166,3 +163,5 @@ STATE_MACHINES = (CASE_WORKFLOW,)
 WORKFLOW_FUNCTION = "workflow"
 #: The Lambda function that sends the outbox's notices, fed by the register table's stream.
 OUTBOX_FUNCTION = "send_notices"
+#: The Lambda function that makes sure each hand-off reaches the case's execution, fed by the same stream.
+HANDOVER_FUNCTION = "hand_over"

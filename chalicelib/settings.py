@@ -48,7 +48,6 @@ class Settings:
     notices_topic_arn: str
     dead_letter_queue_url: str
     reminder_seconds: int | None  # overrides the profile's reminder interval (local stack, tests)
-    reconcile_grace_seconds: int
     task_retry_seconds: int  # how long the workflow waits before trying a failed Lambda task again
     aws_connect_timeout: float
     aws_read_timeout: float
@@ -98,7 +97,6 @@ class Settings:
             notices_topic_arn=required("NOTICES_TOPIC_ARN"),
             dead_letter_queue_url=required("DEAD_LETTER_QUEUE_URL"),
             reminder_seconds=int(env["REMINDER_SECONDS"]) if env.get("REMINDER_SECONDS") else None,
-            reconcile_grace_seconds=int(env.get("RECONCILE_GRACE_SECONDS", "120")),
             task_retry_seconds=int(env.get("TASK_RETRY_SECONDS", "60")),
             aws_connect_timeout=float(env.get("AWS_CONNECT_TIMEOUT_SECONDS", "1")),
             aws_read_timeout=float(env.get("AWS_READ_TIMEOUT_SECONDS", "3")),

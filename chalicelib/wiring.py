@@ -80,7 +80,6 @@ def services() -> Services:
         policy=rules,
         calendar=calendar(),
         reminder=reminder,
-        grace=timedelta(seconds=settings.reconcile_grace_seconds),
         task_retry=timedelta(seconds=settings.task_retry_seconds),
         secret=settings.app_secret,
         max_backdate=timedelta(days=settings.max_backdate_days),

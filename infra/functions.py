@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.resources import OUTBOX_FUNCTION, WORKFLOW_FUNCTION
+from chalicelib.resources import HANDOVER_FUNCTION, OUTBOX_FUNCTION, WORKFLOW_FUNCTION
 
 #: Chalice's name for the function that serves every route.
 API_FUNCTION = "api_handler"
@@ -29,8 +29,8 @@ RECONCILE_FUNCTION = "reconcile"
 #: and costs more; the cold start is what a person feels. The API takes 1,024 MB: a cold start of
 #: 0.8 s instead of 1.4 s for $0.21 more per million requests. Peak RSS is ~95 MB at every size.
 API_MEMORY_MB = 1024
-#: The workflow task and the reconciliation do the same work off anyone's path: a 1.4 s cold start
-#: is fine there, and 512 MB keeps the handler time near the API's.
+#: The workflow task, the hand-over and the reconciliation do the same work off anyone's path: a 1.4 s
+#: cold start is fine there, and 512 MB keeps the handler time near the API's.
 BACKGROUND_MEMORY_MB = 512
 #: The notice sender publishes a handful of messages per batch and waits on SNS: the least CPU.
 SENDER_MEMORY_MB = 256
@@ -51,6 +51,8 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(WORKFLOW_FUNCTION, BACKGROUND_MEMORY_MB, 60, "the state machine's DeadlinePassed task"),
     # one batch of the register's stream: at most 10 notices, each an SNS publish with its own time limit
     Function(OUTBOX_FUNCTION, SENDER_MEMORY_MB, 60, "sends the outbox's notices (register stream)"),
+    # one batch of the register's stream: at most 10 hand-offs, each a read or two and a Step Functions call
+    Function(HANDOVER_FUNCTION, BACKGROUND_MEMORY_MB, 60, "delivers what a request could not hand over"),
     # every 5 minutes: must end well before the next run starts
-    Function(RECONCILE_FUNCTION, BACKGROUND_MEMORY_MB, 240, "reconciles cases due a look with their executions"),
+    Function(RECONCILE_FUNCTION, BACKGROUND_MEMORY_MB, 240, "restarts executions that ended badly"),
 )

@@ -7,7 +7,7 @@ from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
 from chalicelib import resources
-from infra.functions import API_FUNCTION, RECONCILE_FUNCTION
+from infra.functions import API_FUNCTION
 from infra.iam_allowances import MANAGED_POLICIES, RESOURCE_WILDCARDS, SCOPED_WILDCARDS
 from infra.stack import ComplaintsStack
 
@@ -41,12 +41,12 @@ def suppress(stack: ComplaintsStack) -> None:
     def accept(construct: IConstruct, rule: str, reason: str) -> None:
         Validations.of(construct).acknowledge(Acknowledgment(id=f"AwsSolutions-{rule}", reason=reason))
 
-    for queue in (*stack.queues.values(), stack.stream_failures):
+    for queue in (*stack.queues.values(), *stack.stream_failures.values()):
         accept(
             queue,
             "SQS3",
-            "this queue is itself a dead-letter queue: the end of the outbox's retries "
-            "(staff read it through GET /v1/staff/outbox/dead-letters, an alarm watches its depth)",
+            "this queue is itself a dead-letter queue: the end of the outbox's or a stream mapping's retries "
+            "(staff read the notices' through GET /v1/staff/outbox/dead-letters, an alarm watches each depth)",
         )
     accept(
         stack.app_secret,
@@ -55,13 +55,13 @@ def suppress(stack: ComplaintsStack) -> None:
         "every complainant's code unusable, so it is rotated only by a planned re-keying (docs/deploy.md)",
     )
     for function, role in stack.roles.items():
-        stream = ("dynamodb:ListStreams",) if function == resources.OUTBOX_FUNCTION else ()
+        streams = (resources.OUTBOX_FUNCTION, resources.HANDOVER_FUNCTION)
+        stream = ("dynamodb:ListStreams",) if function in streams else ()
         accept(role, "IAM5[Resource::*]", _no_resource_arn(*_XRAY, *stream))
     accept(stack.state_machine.role, "IAM5[Resource::*]", _no_resource_arn(*_MACHINE))
-    for function in (API_FUNCTION, RECONCILE_FUNCTION):
-        accept(stack.roles[function], _INDEXES, SCOPED_WILDCARDS["/index/*"])
+    accept(stack.roles[API_FUNCTION], _INDEXES, SCOPED_WILDCARDS["/index/*"])
     executions = f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{stack.state_machine_name}:*"
-    accept(stack.roles[RECONCILE_FUNCTION], f"IAM5[Resource::{executions}]", SCOPED_WILDCARDS[":execution:"])
+    accept(stack.roles[resources.HANDOVER_FUNCTION], f"IAM5[Resource::{executions}]", SCOPED_WILDCARDS[":execution:"])
     managed = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
     accept(
         stack.api_gateway_logs_role,

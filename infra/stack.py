@@ -64,6 +64,11 @@ SERVICE_NAME: str = CHALICE_CONFIG["environment_variables"]["POWERTOOLS_SERVICE_
 REST_API = "RestAPI"
 #: The register's items `send_notices` takes from the stream (chalicelib/api/jobs.py skips the rest).
 OUTBOX_SORT_KEY_PREFIX = "OUTBOX#"
+#: ... and those `hand_over` takes: CASE items written with a hand-off mark (chalicelib/adapters/register/stream.py).
+CASE_SORT_KEY = "CASE"
+HANDOFF_ATTRIBUTE = "handoff_at"
+#: Lambda's retries of a hand-off batch (each retry is at once; `bisect_batch_on_function_error` halves it).
+HANDOVER_RETRIES = 50
 #: The log line the workflow function writes when a deadline passes unmet (chalicelib/service/workflow.py).
 OVERDUE_LOG_MESSAGE = "deadline_overdue"
 OVERDUE_METRIC = "DeadlinesOverdue"
@@ -91,7 +96,12 @@ class ComplaintsStack(Stack):
         self.tables = {t.logical_id: self._table(t) for t in resources.TABLES}
         self.topics = {t.logical_id: self._topic(t) for t in resources.TOPICS}
         self.queues = {q.logical_id: self._queue(q.logical_id, q.purpose) for q in resources.QUEUES}
-        self.stream_failures = self._queue("OutboxStreamFailures", "stream batches the sender could not take")
+        self.stream_failures = {
+            resources.OUTBOX_FUNCTION: self._queue("OutboxStreamFailures", "stream batches the sender could not take"),
+            resources.HANDOVER_FUNCTION: self._queue(
+                "HandOverStreamFailures", "hand-offs that did not reach their execution"
+            ),
+        }
         self.user_pool, self.staff_client = self._staff_pool()
         self.app_secret = self._app_secret()
         self.function_names = {f.name: f"{APP_NAME}-{config.stage}-{f.name.replace('_', '-')}" for f in FUNCTIONS}
@@ -100,7 +110,7 @@ class ComplaintsStack(Stack):
         self.roles = {f.name: self._function_role(f.name) for f in FUNCTIONS}
         self.chalice = self._chalice_app(bundle)
         self.state_machine = self._state_machine()
-        self._outbox_stream()
+        self._register_streams()
         self._api()
         self.alarm_topic = self._alarm_topic()
         self._alarms()
@@ -307,15 +317,30 @@ class ComplaintsStack(Stack):
                 ),
                 _allow(["dynamodb:ListStreams"], "*"),
                 _allow(["sns:Publish"], *(t.topic_arn for t in self.topics.values())),
-                _allow(["sqs:SendMessage"], dead_letters.queue_arn, self.stream_failures.queue_arn),
+                _allow(
+                    ["sqs:SendMessage"],
+                    dead_letters.queue_arn,
+                    self.stream_failures[resources.OUTBOX_FUNCTION].queue_arn,
+                ),
+                _allow(read_write_key, self.key.key_arn),
+            ],
+            resources.HANDOVER_FUNCTION: [
+                _allow([*register_items, "dynamodb:Query"], register.table_arn),  # the TASK item, the case
+                _allow(
+                    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                    register.table_stream_arn or "",
+                ),
+                _allow(["dynamodb:ListStreams"], "*"),
+                # resume the execution, or start it (again) when it never started or ended badly
+                _allow(["states:StartExecution", "states:SendTaskSuccess"], machine_arn),
+                _allow(["states:DescribeExecution"], executions),
+                _allow(["sqs:SendMessage"], self.stream_failures[resources.HANDOVER_FUNCTION].queue_arn),
                 _allow(read_write_key, self.key.key_arn),
             ],
             RECONCILE_FUNCTION: [
-                _allow([*register_items, "dynamodb:Query"], register.table_arn, f"{register.table_arn}/index/*"),
-                _allow(["dynamodb:BatchGetItem"], register.table_arn),  # the TASK items of the cases due a look
+                _allow([*register_items, "dynamodb:Query"], register.table_arn),  # the cases of dead executions
                 # ListExecutions: the executions that ended badly (a dead case's is restarted)
-                _allow(["states:StartExecution", "states:SendTaskSuccess", "states:ListExecutions"], machine_arn),
-                _allow(["states:DescribeExecution"], executions),
+                _allow(["states:StartExecution", "states:ListExecutions"], machine_arn),
                 _allow(read_write_key, self.key.key_arn),
             ],
         }
@@ -412,33 +437,47 @@ class ComplaintsStack(Stack):
         _logical(machine, declared.logical_id)
         return machine
 
-    def _outbox_stream(self) -> None:
-        """The register's stream feeds `send_notices` (new outbox items only). The function counts its own
-        attempts and dead-letters a notice after `MAX_ATTEMPTS`; the stream retries longer than that, and a
-        batch it still cannot deliver lands in `OutboxStreamFailures` instead of blocking the shard."""
-        register = self.tables[resources.REGISTER.logical_id]
-        new_outbox_items = {
+    def _register_streams(self) -> None:
+        """The register's stream feeds two functions, each through its own mapping and filter. `send_notices`
+        takes new outbox items; it counts its own attempts and dead-letters a notice after `MAX_ATTEMPTS`, so
+        the stream retries longer than that. `hand_over` takes the CASE writes marked as hand-offs; a hand-off
+        waits for an execution between two waits (seconds), so it is retried for up to an hour. A batch a
+        function still cannot take lands in its failure queue (alarmed) instead of blocking the shard."""
+        outbox_items = {
             "eventName": ["INSERT"],
             "dynamodb": {"Keys": {"sk": {"S": [{"prefix": OUTBOX_SORT_KEY_PREFIX}]}}},
         }
+        handoffs = {
+            "eventName": ["INSERT", "MODIFY"],
+            "dynamodb": {
+                "Keys": {"sk": {"S": [CASE_SORT_KEY]}},
+                "NewImage": {HANDOFF_ATTRIBUTE: {"S": [{"exists": True}]}},
+            },
+        }
+        self._stream_mapping("OutboxStream", resources.OUTBOX_FUNCTION, outbox_items, retries=2 * MAX_ATTEMPTS)
+        self._stream_mapping("HandOverStream", resources.HANDOVER_FUNCTION, handoffs, retries=HANDOVER_RETRIES)
+
+    def _stream_mapping(self, name: str, function: str, pattern: dict[str, Any], *, retries: int) -> None:
         mapping = lambda_.CfnEventSourceMapping(
             self,
-            "OutboxStream",
-            function_name=self.chalice.get_resource(logical_id(resources.OUTBOX_FUNCTION)).ref,
-            event_source_arn=register.table_stream_arn,
+            name,
+            function_name=self.chalice.get_resource(logical_id(function)).ref,
+            event_source_arn=self.tables[resources.REGISTER.logical_id].table_stream_arn,
             starting_position="TRIM_HORIZON",
             batch_size=10,
             bisect_batch_on_function_error=True,
-            maximum_retry_attempts=2 * MAX_ATTEMPTS,
-            maximum_record_age_in_seconds=24 * 3600,
+            maximum_retry_attempts=retries,
+            maximum_record_age_in_seconds=3600 if function == resources.HANDOVER_FUNCTION else 24 * 3600,
             destination_config=lambda_.CfnEventSourceMapping.DestinationConfigProperty(
-                on_failure=lambda_.CfnEventSourceMapping.OnFailureProperty(destination=self.stream_failures.queue_arn)
+                on_failure=lambda_.CfnEventSourceMapping.OnFailureProperty(
+                    destination=self.stream_failures[function].queue_arn
+                )
             ),
             filter_criteria=lambda_.CfnEventSourceMapping.FilterCriteriaProperty(
-                filters=[lambda_.CfnEventSourceMapping.FilterProperty(pattern=json.dumps(new_outbox_items))]
+                filters=[lambda_.CfnEventSourceMapping.FilterProperty(pattern=json.dumps(pattern))]
             ),
         )
-        mapping.node.add_dependency(self.roles[resources.OUTBOX_FUNCTION])
+        mapping.node.add_dependency(self.roles[function])
 
     # --- the API --------------------------------------------------------------------------------
 
@@ -597,17 +636,6 @@ class ComplaintsStack(Stack):
                 1,
                 "a case's workflow timed out",
             ),
-            "WorkflowDiverged": (
-                cloudwatch.Metric(
-                    namespace=METRICS_NAMESPACE,
-                    metric_name="WorkflowDiverged",
-                    dimensions_map={"service": SERVICE_NAME},
-                    statistic="Sum",
-                    period=five_minutes,
-                ),
-                1,
-                "an open case whose execution is not running and could not be repaired",
-            ),
             "Api5xxRate": (
                 cloudwatch.Metric(
                     namespace="AWS/ApiGateway",
@@ -636,7 +664,7 @@ class ComplaintsStack(Stack):
                 "statutory deadlines passed unmet in the last hour",
             ),
         }
-        for queue in (*self.queues.values(), self.stream_failures):
+        for queue in (*self.queues.values(), *self.stream_failures.values()):
             name = f"{queue.node.id}Depth"
             alarms[name] = (
                 queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Max"),

@@ -43,15 +43,9 @@ LAMBDA_ERRORS = [
 ]
 
 
-#: Entering a wait, the execution leaves its token and confirms the hand-off (or the start) it was given:
-#: the change's mark goes, and so does the reconciliation's look (the case leaves the sparse `by_check`).
-CONFIRM = "SET task_token = :token, step = :step, since = :since REMOVE signal_pending_since, check_shard, check_at"
-#: ... unless a newer change is still to be handed over (its mark is later than the one this input
-#: carries): then the write fails, and the execution catches up with that change itself.
-NOTHING_NEWER = "attribute_not_exists(signal_pending_since) OR signal_pending_since <= :handed"
-#: The error of an aws-sdk DynamoDB call whose condition failed.
-NEWER_CHANGE = "DynamoDb.ConditionalCheckFailedException"
-LATE_NAME = "CatchUpWithTheNewerChange"
+#: Entering a wait, the execution leaves its token and the version of the case its input was computed
+#: from: a hand-off of that version or an older one has arrived (`service.workflow.hand_over` reads it).
+WAIT_HERE = "SET task_token = :token, step = :step, since = :since, version = :version"
 
 
 def _task_key() -> dict[str, Any]:
@@ -66,19 +60,17 @@ def _await(step: str, comment: str) -> dict[str, Any]:
         "Parameters": {
             "TableName": "${RegisterTable}",
             "Key": _task_key(),
-            "UpdateExpression": CONFIRM,
-            "ConditionExpression": NOTHING_NEWER,
+            "UpdateExpression": WAIT_HERE,
             "ExpressionAttributeValues": {
                 ":token": {"S.$": "$$.Task.Token"},
                 ":step": {"S": step},
                 ":since": {"S.$": "$$.State.EnteredTime"},
-                ":handed": {"S.$": "$.handed"},
+                ":version": {"N.$": "States.Format('{}', $.version)"},
             },
         },
         "TimeoutSecondsPath": "$.timeout_seconds",
         "Catch": [
             {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.timed_out", "Next": "DeadlinePassed"},
-            {"ErrorEquals": [NEWER_CHANGE], "ResultPath": "$.newer_change", "Next": LATE_NAME},
         ],
         "Next": "Route",
     }
@@ -99,7 +91,7 @@ def _lambda_task(action: str, comment: str, on_failure: str) -> dict[str, Any]:
             "step.$": "$.Payload.step",
             "timeout_seconds.$": "$.Payload.timeout_seconds",
             "retry_seconds.$": "$.Payload.retry_seconds",
-            "handed.$": "$.Payload.handed",
+            "version.$": "$.Payload.version",
         },
         # two quick retries for a passing fault; past them the Catch below waits longer and tries again
         "Retry": [{"ErrorEquals": LAMBDA_ERRORS, "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 2}],
@@ -120,17 +112,6 @@ def definition() -> dict[str, Any]:
         }
     }
     states |= {name: _await(step, comment) for step, (name, comment) in WAITS.items()}
-    # The change whose mark stopped the wait may have found no token to resume (this execution was on its
-    # way here): rather than wait for the reconciliation, the execution reads the committed case itself.
-    states[LATE_NAME] = _lambda_task(
-        "catch_up", "A newer change of the case was not handed over yet: take it from the register.", "WaitToCatchUp"
-    )
-    states["WaitToCatchUp"] = {
-        "Type": "Wait",
-        "Comment": "The register could not be read: wait, then try again.",
-        "SecondsPath": "$.retry_seconds",
-        "Next": LATE_NAME,
-    }
     states["DeadlinePassed"] = _lambda_task(
         "deadline_passed",
         "The step's deadline (or its supervision reminder) came: mark overdue, escalate, or act on expiry.",

@@ -146,7 +146,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--fresh", action="store_true", help="delete the saved data and start empty")
     parser.add_argument("--save-seconds", type=float, default=30, help="how often the data is saved")
     parser.add_argument("--schedule-seconds", type=float, default=60, help="how often the scheduled jobs fire")
-    parser.add_argument("--notice-seconds", type=float, default=1, help="how often the outbox's stream is read")
+    parser.add_argument("--notice-seconds", type=float, default=1, help="how often the register's stream is read")
     return parser.parse_args()
 
 
@@ -175,10 +175,10 @@ def main() -> int:
     def save() -> None:
         snapshot.save(data, snapshot.dump(tables, env["AWS_DEFAULT_REGION"], moto.dynamodb_lock))
 
-    # the outbox's sender, fed by the register's stream as Lambda's event source mapping would
-    notices = app_pump(env, moto_lock=moto.dynamodb_lock)
+    # the outbox's sender and the hand-over, fed by the register's stream as Lambda's event source mappings would
+    stream = app_pump(env, moto_lock=moto.dynamodb_lock)
     try:
-        return serve(args, moto.endpoint, save, notices.drain)
+        return serve(args, moto.endpoint, save, stream.drain)
     finally:
         save()  # the app has stopped: nothing acknowledged is missing from this one
         moto.stop()

@@ -1,6 +1,7 @@
-"""Feed the register table's stream to the app's `send_notices` handler, as Lambda's event source
-mapping does in AWS (moto's Lambda needs Docker): read the shard in order, hand over a batch, and
-on failure deliver the same batch again with backoff, a bounded number of times.
+"""Feed the register table's stream to the app's stream handlers (`send_notices`, `hand_over`), as
+Lambda's event source mappings do in AWS (moto's Lambda needs Docker): read the shard in order, hand a
+batch to each handler, and on a handler's failure deliver it the same batch again with backoff, a
+bounded number of times (each mapping retries on its own).
 
 The records are read from moto's in-process stream shard: botocore signs DynamoDB Streams calls as
 `dynamodb`, which moto 5.2.5 routes to DynamoDB, so GetRecords cannot be called through the API.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import boto3
@@ -26,7 +27,7 @@ class StreamPump:
     def __init__(
         self,
         table_name: str,
-        handler: Handler,
+        handlers: Sequence[Handler],
         *,
         retries: int = 8,
         backoff: float = 0.2,
@@ -34,7 +35,7 @@ class StreamPump:
         moto_lock: threading.Lock | None = None,
     ) -> None:
         self._table = table_name
-        self._handler = handler
+        self._handlers = tuple(handlers)
         self._retries = retries
         self._backoff = backoff
         self._batch_size = batch_size
@@ -61,13 +62,14 @@ class StreamPump:
         with self._lock:
             records = self._records()
             for start in range(0, len(records), self._batch_size):
-                self._deliver(records[start : start + self._batch_size])
+                for handler in self._handlers:
+                    self._deliver(handler, records[start : start + self._batch_size])
             return len(records)
 
-    def _deliver(self, records: list[dict[str, Any]]) -> None:
+    def _deliver(self, handler: Handler, records: list[dict[str, Any]]) -> None:
         for attempt in range(self._retries + 1):
             try:
-                self._handler({"Records": records})
+                handler({"Records": records})
                 return
             except Exception:  # the handler's failure, whatever it is, is retried as Lambda would
                 if attempt == self._retries:
@@ -84,7 +86,8 @@ class StreamPump:
 
 
 def app_pump(env: dict[str, str], **options: Any) -> StreamPump:
-    """The pump of the app's register stream into its `send_notices` handler."""
-    from chalicelib.api.jobs import send_notices
+    """The pump of the app's register stream into its `send_notices` and `hand_over` handlers."""
+    from chalicelib.api.jobs import hand_over_changes, send_notices
 
-    return StreamPump(env["REGISTER_TABLE"], lambda event: send_notices(event, None), **options)
+    handlers = (lambda event: send_notices(event, None), lambda event: hand_over_changes(event, None))
+    return StreamPump(env["REGISTER_TABLE"], handlers, **options)

@@ -1,15 +1,15 @@
 """In-memory twins of the ports, for service tests that need no AWS (as the model codebases do).
 
 They keep the ports' promises that matter to the services: versions are checked, events are
-appended once, a hand-off mark is kept until delivered. Every call is logged, so a test can compare
-the work two paths do.
+appended once, a write marked as a hand-off is carried by the stream. Every call is logged, so a test
+can compare the work two paths do.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,6 +31,7 @@ from chalicelib.service.ports import (
     Ended,
     Page,
     QueueFilter,
+    Run,
     Spent,
     Task,
     TrackingCodeTaken,
@@ -46,11 +47,11 @@ class FakeCases(CaseRepository):
     events: dict[str, list[Event]] = field(default_factory=dict)
     outbox: list[Notice] = field(default_factory=list)
     tasks: dict[str, Task] = field(default_factory=dict)
-    checks: dict[str, datetime] = field(default_factory=dict)  # the sparse `by_check`: unconfirmed hand-offs
+    stream: list[tuple[str, int]] = field(default_factory=list)  # the writes marked as hand-offs: case id, version
     audit: dict[str, list[AuditEntry]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
 
-    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, check_at: datetime) -> None:
+    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, now: datetime) -> None:
         self.calls.append("add")
         if any(case.tracking_code in self.claims for case, _ in cases):
             raise TrackingCodeTaken()
@@ -59,7 +60,7 @@ class FakeCases(CaseRepository):
             self.cases[case.id] = copy.deepcopy(case)
             self.claims[case.tracking_code] = Claim(case.id, case.access_code_hash)
             self.events[case.id] = list(events)
-            self.checks[case.id] = check_at
+            self.stream.append((case.id, case.version))
 
     def get(self, case_id: str) -> Case | None:
         self.calls.append("get")
@@ -85,26 +86,11 @@ class FakeCases(CaseRepository):
         self.events[case.id] += events
         self.outbox += notices
         if signal_due is not None:
-            task = self.tasks.get(case.id, Task(case.id, None, None, None, None))
-            self.tasks[case.id] = replace(task, signal_pending_since=signal_due)
-            self.checks[case.id] = signal_due
+            self.stream.append((case.id, case.version))
 
     def task(self, case_id: str) -> Task | None:
         self.calls.append("task")
         return self.tasks.get(case_id)
-
-    def signal_delivered(self, case_id: str, token: str) -> None:
-        task = self.tasks.get(case_id)
-        if task and task.token == token:
-            self.tasks[case_id] = replace(task, signal_pending_since=None)
-            self.checks.pop(case_id, None)
-
-    def due_checks(self, now: datetime) -> list[Task]:
-        due = [case_id for case_id, at in self.checks.items() if at <= now]
-        return [self.tasks.get(case_id, Task(case_id, None, None, None, None)) for case_id in due]
-
-    def check_done(self, case_id: str) -> None:
-        self.checks.pop(case_id, None)
 
     def record_read(self, case_id: str, entry: AuditEntry) -> None:
         self.audit.setdefault(case_id, []).append(entry)
@@ -121,15 +107,10 @@ class FakeCases(CaseRepository):
     def open_cases(self) -> list[Case]:
         return [copy.deepcopy(c) for c in self.cases.values() if step_of(c) != "done"]
 
-    def wait_in(self, case_id: str, token: str, step: str, since: datetime, handed: datetime | None = None) -> None:
-        """What the state machine does when it enters a wait: leave its token on the TASK item and confirm
-        the hand-off `handed` (none: a start), unless a newer one's mark is there (`local/asl.py`)."""
-        task = self.tasks.get(case_id, Task(case_id, None, None, None, None))
-        mark = task.signal_pending_since
-        if mark is None or (handed is not None and mark <= handed):
-            task = replace(task, signal_pending_since=None)
-            self.checks.pop(case_id, None)
-        self.tasks[case_id] = replace(task, token=token, step=step, since=since)
+    def wait_in(self, case_id: str, token: str, step: str, since: datetime, version: int) -> None:
+        """What the state machine does when it enters a wait: leave its token and the version of the case its
+        input was computed from on the TASK item (`local/asl.py`)."""
+        self.tasks[case_id] = Task(case_id, token, step, since, version)
 
 
 @dataclass
@@ -137,18 +118,24 @@ class FakeWorkflow(Workflow):
     started: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     resumed: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     statuses: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)  # of the case each execution was started with
     stopped: dict[str, datetime] = field(default_factory=dict)  # when each execution ended
+    spent: set[str] = field(default_factory=set)  # tokens a resume has used: a second use fails
 
     def start(self, name: str, signal: dict[str, Any]) -> None:
         self.started.append((name, signal))
         self.statuses.setdefault(name, "RUNNING")
+        self.versions.setdefault(name, signal["version"])
 
     def resume(self, token: str, signal: dict[str, Any]) -> bool:
+        if token in self.spent:
+            return False
+        self.spent.add(token)
         self.resumed.append((token, signal))
         return True
 
-    def status(self, name: str) -> str | None:
-        return self.statuses.get(name)
+    def run(self, name: str) -> Run | None:
+        return Run(self.statuses[name], self.versions[name]) if name in self.statuses else None
 
     def end(self, name: str, status: str, at: datetime) -> None:
         self.statuses[name], self.stopped[name] = status, at
@@ -191,7 +178,6 @@ def services(cases: FakeCases | None = None, workflow: FakeWorkflow | None = Non
         policy=load_policy("samr"),
         calendar=CalendarService(NoStoredCalendar(), 60),
         reminder=timedelta(days=1),
-        grace=timedelta(seconds=30),
         task_retry=timedelta(seconds=60),
         secret=b"test-secret-of-the-fake-services!",
         max_backdate=timedelta(days=90),

@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters import aws
-from chalicelib.service.ports import Ended, Workflow, WorkflowUnavailable
+from chalicelib.service.ports import Ended, Run, Workflow, WorkflowUnavailable
 
 #: A token that timed out, or whose task already ended: the workflow moved on without this hand-off.
 STALE_TOKEN = {"InvalidToken", "TaskTimedOut", "TaskDoesNotExist"}
@@ -46,7 +46,7 @@ class StepFunctionsWorkflow(Workflow):
             raise WorkflowUnavailable(f"SendTaskSuccess: {error}") from error
         return True
 
-    def status(self, name: str) -> str | None:
+    def run(self, name: str) -> Run | None:
         try:
             found = aws.client("stepfunctions").describe_execution(executionArn=self._execution_arn(name))
         except ClientError as error:
@@ -55,7 +55,7 @@ class StepFunctionsWorkflow(Workflow):
             raise WorkflowUnavailable(f"DescribeExecution {name}: {_code(error)}") from error
         except BotoCoreError as error:
             raise WorkflowUnavailable(f"DescribeExecution {name}: {error}") from error
-        return str(found["status"])
+        return Run(str(found["status"]), int(json.loads(found.get("input") or "{}").get("version", 0)))
 
     def ended(self, statuses: frozenset[str], since: datetime) -> list[Ended]:
         """ListExecutions by status, every page: it orders by *start* time, newest first, so an execution

@@ -1,5 +1,5 @@
-"""Entry points that are not HTTP: the state machine's task, the notice sender fed by the register's
-stream, and the scheduled reconciliation."""
+"""Entry points that are not HTTP: the state machine's task, the notice sender and the hand-over fed by
+the register's stream, and the scheduled reconciliation."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from chalice.app import CloudWatchEvent
 
 from chalicelib import wiring
 from chalicelib.adapters.register.outbox import send_key
-from chalicelib.observability import count_notices, count_reconciliation, logger
-from chalicelib.resources import OUTBOX_FUNCTION, WORKFLOW_FUNCTION
+from chalicelib.adapters.register.stream import handoffs
+from chalicelib.observability import count_notices, count_workflow_repairs, logger
+from chalicelib.resources import HANDOVER_FUNCTION, OUTBOX_FUNCTION, WORKFLOW_FUNCTION
 from chalicelib.service import outbox
-from chalicelib.service.workflow import catch_up, on_deadline, reconcile
+from chalicelib.service.ports import WorkflowUnavailable
+from chalicelib.service.workflow import HandOverPending, hand_over, on_deadline, reconcile
 
 bp = Blueprint(__name__)
 #: How often the reconciliation runs (its look-back, `service.workflow.LOOK_BACK`, spans at least two runs).
@@ -23,13 +25,10 @@ RECONCILE_EVERY_MINUTES = 5
 
 @bp.lambda_function(name=WORKFLOW_FUNCTION)
 def workflow(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The state machine's tasks (`DeadlinePassed`, `CatchUpWithTheNewerChange`): where the execution waits next."""
-    action = event.get("action")
-    if action not in ("deadline_passed", "catch_up"):
-        raise ValueError(f"unknown workflow action {action!r}")
+    """The state machine's task (`DeadlinePassed`): where the execution waits next."""
+    if event.get("action") != "deadline_passed":
+        raise ValueError(f"unknown workflow action {event.get('action')!r}")
     with logger.append_context_keys(case_id=event["case_id"], step=event["step"]):
-        if action == "catch_up":
-            return catch_up(event["case_id"], wiring.services(), wiring.now())
         return on_deadline(event["case_id"], event["step"], wiring.services(), wiring.now())
 
 
@@ -51,10 +50,30 @@ def send_notices(event: dict[str, Any], context: Any) -> dict[str, int]:
     return results
 
 
+@bp.lambda_function(name=HANDOVER_FUNCTION)
+def hand_over_changes(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """The hand-offs the register table's stream carries. One that cannot be made yet raises, once the rest
+    of the batch is done, so the stream delivers the batch again (with backoff): what already arrived is
+    then found so and left alone."""
+    results: dict[str, int] = {}
+    for case_id, version in handoffs(event.get("Records", [])).items():
+        with logger.append_context_keys(case_id=case_id):
+            try:
+                result = hand_over(case_id, version, wiring.services(), wiring.now())
+            except (HandOverPending, WorkflowUnavailable):
+                logger.warning("handoff_postponed", exc_info=True)
+                result = "pending"
+        results[result] = results.get(result, 0) + 1
+    count_workflow_repairs(results)
+    if results.get("pending"):
+        raise HandOverPending(f"{results['pending']} hand-off(s) to try again")
+    return results
+
+
 @bp.schedule(Rate(RECONCILE_EVERY_MINUTES, unit=Rate.MINUTES), name="reconcile")
 def reconcile_workflows(event: CloudWatchEvent) -> dict[str, int]:
-    """Unconfirmed hand-offs and executions that ended badly: start, resume or restart, report the rest."""
+    """Executions that ended badly while their case is open: restarted under a new name."""
     report = reconcile(wiring.services(), wiring.now())
     logger.info("reconciled", extra=asdict(report))
-    count_reconciliation(report.started, report.resumed + report.restarted, report.diverged)
+    count_workflow_repairs({"restarted": report.restarted})
     return asdict(report)

@@ -105,7 +105,7 @@ def register(submission: Submission, *, now: datetime, services: Services) -> Re
             case.access_code_hash = hash_access_code(access_code, case.tracking_code, services.secret)
         try:
             events = [(case, _first_events(case, cases, submission, now)) for case in cases]
-            services.cases.add(events, check_at=now)
+            services.cases.add(events, now=now)
         except TrackingCodeTaken:
             log.warning("tracking_code_collision", extra={"attempt": attempt + 1})
             continue

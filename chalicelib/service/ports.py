@@ -16,13 +16,14 @@ from chalicelib.domain.notices import Notice
 
 @dataclass(frozen=True)
 class Task:
-    """Where a case's execution waits: its task token and step, and whether a hand-off is due."""
+    """Where a case's execution waits (its task token and step, since when) and the version of the case
+    its input was computed from: a hand-off of that version or an older one has arrived."""
 
     case_id: str
     token: str | None
     step: str | None
     since: datetime | None
-    signal_pending_since: datetime | None
+    version: int
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,9 @@ class OutboxEntry:
 
 class CaseRepository(ABC):
     @abstractmethod
-    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, check_at: datetime) -> None:
-        """Store new cases with their first events, all or nothing, due a workflow look at `check_at` (until
-        the execution's first wait confirms its start).
+    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, now: datetime) -> None:
+        """Store new cases with their first events, all or nothing, each marked as a hand-off (its start)
+        made at `now`.
 
         Raises `TrackingCodeTaken` when a tracking code is already in use (the caller draws again).
         """
@@ -96,24 +97,13 @@ class CaseRepository(ABC):
     ) -> None:
         """Write a changed case, its new events and the notices they owe together, if nobody changed it since.
 
-        With `signal_due`, the same transaction marks a hand-off to the workflow as due. Raises
-        `VersionConflict` when the case changed meanwhile.
+        With `signal_due`, the write marks the change as a hand-off to the workflow (made at that moment):
+        the register's stream then carries it to `service.workflow.hand_over`. Raises `VersionConflict`
+        when the case changed meanwhile.
         """
 
     @abstractmethod
     def task(self, case_id: str) -> Task | None: ...
-
-    @abstractmethod
-    def signal_delivered(self, case_id: str, token: str) -> None:
-        """The hand-off with `token` arrived: clear the mark and the look it was due."""
-
-    @abstractmethod
-    def due_checks(self, now: datetime) -> list[Task]:
-        """The cases with a hand-off (or a start) still unconfirmed since `now` or earlier."""
-
-    @abstractmethod
-    def check_done(self, case_id: str) -> None:
-        """Nothing is on its way to the case's workflow: no more looks until the next hand-off."""
 
     @abstractmethod
     def record_read(self, case_id: str, entry: AuditEntry) -> None: ...
@@ -168,6 +158,15 @@ class AttemptBudget(ABC):
 
 
 @dataclass(frozen=True)
+class Run:
+    """A case's execution: RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED, and the version of the case
+    it was started with."""
+
+    status: str
+    version: int
+
+
+@dataclass(frozen=True)
 class Ended:
     """An execution that has stopped: its name (the case id, and generation), how, and when."""
 
@@ -177,7 +176,8 @@ class Ended:
 
 
 class WorkflowUnavailable(Exception):
-    """Step Functions refused or could not be reached: the reconciliation repairs what was not done."""
+    """Step Functions refused or could not be reached: the hand-off is tried again from the register's
+    stream, and an execution that ended badly is restarted by the reconciliation."""
 
 
 class Workflow(ABC):
@@ -192,8 +192,8 @@ class Workflow(ABC):
         """Hand the next step to the waiting execution; False when the token is no longer valid."""
 
     @abstractmethod
-    def status(self, name: str) -> str | None:
-        """RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED; None when there is no such execution."""
+    def run(self, name: str) -> Run | None:
+        """The execution named `name`; None when there is no such execution."""
 
     @abstractmethod
     def ended(self, statuses: frozenset[str], since: datetime) -> list[Ended]:

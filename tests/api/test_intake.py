@@ -56,11 +56,12 @@ def test_a_complaint_is_registered_with_its_acceptance_deadline(client: Client, 
     assert acceptance["due_at"].endswith("T23:59:59+08:00")
     assert receipt["received_at"].endswith("+08:00")
     assert receipt["linked"] == []
-    # the register holds the case and its details, its tracking-code claim, its workflow check and its first
-    # timeline event
+    # the register holds the case (marked as its execution's start, for the stream's hand-over) and its
+    # details, its tracking-code claim and its first timeline event
     stored = register_items(stage_env)
     kinds = sorted(i["sk"]["S"].split("#")[0] for i in stored)
-    assert kinds == ["CASE", "DETAILS", "EVENT", "TASK", "TRACKING"]
+    assert kinds == ["CASE", "DETAILS", "EVENT", "TRACKING"]
+    assert "handoff_at" in next(i for i in stored if i["sk"]["S"] == "CASE")
     (case,) = stored_cases(stage_env)
     assert case["complainant"]["phone"] == "+8613800138000"
     assert case["amount"] == "25.00"

@@ -75,16 +75,16 @@ def test_the_reconciliations_log_lines_name_the_case_they_are_about(
 ) -> None:
     from chalicelib import wiring
     from chalicelib.api.jobs import reconcile_workflows, workflow
-    from chalicelib.service.ports import WorkflowUnavailable
+    from chalicelib.service.ports import Ended, WorkflowUnavailable
 
     first = post(client, "/v1/complaints", COMPLAINT).json_body["id"]
     second = post(client, "/v1/complaints", COMPLAINT).json_body["id"]
     # GIVEN the workflow task ran for the first case in this container
     workflow({"action": "deadline_passed", "case_id": first, "step": "acceptance"}, None)
-    # WHEN the reconciliation then reports about the second case (its execution cannot be reached)
+    # WHEN the reconciliation then reports about the second case (its execution failed; no new one can start)
     services = wiring.services()
-    monkeypatch.setattr(services.workflow, "status", lambda name: (_ for _ in ()).throw(WorkflowUnavailable("down")))
-    monkeypatch.setattr(services.cases, "due_checks", lambda now: [services.cases.task(second)])
+    monkeypatch.setattr(services.workflow, "ended", lambda statuses, since: [Ended(second, "FAILED", wiring.now())])
+    monkeypatch.setattr(services.workflow, "start", lambda name, signal: (_ for _ in ()).throw(WorkflowUnavailable()))
     scheduled = {
         "version": "0",
         "id": "1",

@@ -1,4 +1,4 @@
-"""The work queue's cost does not grow with closed cases, and its sharded pages keep deadline order."""
+"""The work queue's cost does not grow with closed cases, and its merged pages keep deadline order."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from pynamodb.connection.base import Connection
 
 from chalicelib import wiring
+from chalicelib.adapters.register.cases import QUEUE_PARTITIONS
 from chalicelib.domain.case import Status
 from chalicelib.service.ports import QueueFilter
 from tests.fakes import file_complaint
@@ -54,10 +55,14 @@ def test_a_filtered_page_is_one_query_whatever_the_number_of_closed_cases(aws: N
     assert len(mine.items) == 3 and queries == ["Query"]
 
 
-def test_the_unfiltered_queue_is_sharded_and_pages_in_deadline_order(aws: None, queries: list[str]) -> None:
-    register(7, Status.ASSIGNED, "minhang", days=1)
+def test_the_unfiltered_queue_merges_the_statuses_partitions_in_deadline_order(aws: None, queries: list[str]) -> None:
+    # cases in three statuses whose deadlines interleave (each `register` call spaces its cases a day apart)
+    register(3, Status.ASSIGNED, "minhang", days=1)
+    register(2, Status.RECEIVED, "minhang", days=1)
+    register(2, Status.MEDIATING, "minhang", days=1)
+    register(2, Status.CLOSED, "minhang", days=1)  # closed: in no partition
     everything = wiring.cases().queue(QueueFilter(), wiring.now(), 50, None).items
-    assert len(everything) == 7
+    assert len(everything) == 7 and {s.status.value for s in everything} == {"assigned", "received", "mediating"}
     order = [s.next_due_at for s in everything]
     assert order == sorted(order)  # type: ignore[type-var]
     paged: list[str] = []
@@ -65,7 +70,7 @@ def test_the_unfiltered_queue_is_sharded_and_pages_in_deadline_order(aws: None, 
     for _ in range(10):
         queries.clear()
         page = wiring.cases().queue(QueueFilter(), wiring.now(), 3, cursor)
-        assert len(queries) <= 4  # one query per shard at most
+        assert len(queries) <= len(QUEUE_PARTITIONS)  # one query per status an open case can have, at most
         paged += [s.id for s in page.items]
         cursor = page.cursor
         if cursor is None:

@@ -149,13 +149,27 @@ def test_the_state_machine_is_the_asl_file_the_tests_execute_its_substitutions_f
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_stream_feeds_the_sender_new_outbox_items_only_and_failures_land_in_a_queue(
+def test_the_stream_feeds_new_outbox_items_to_the_sender_and_handoffs_to_the_hand_over(
     synthesized: Synthesized, stage: str
 ) -> None:
     template = synthesized.template(stage)
-    (mapping,) = _of_type(template, "AWS::Lambda::EventSourceMapping").values()
-    assert mapping["EventSourceArn"] == {"Fn::GetAtt": [resources.REGISTER.logical_id, "StreamArn"]}
-    assert mapping["FunctionName"] == {"Ref": "SendNotices"}
-    (pattern,) = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
-    assert pattern == {"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "OUTBOX#"}]}}}}
-    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["OutboxStreamFailures", "Arn"]}
+    mappings = {m["FunctionName"]["Ref"]: m for m in _of_type(template, "AWS::Lambda::EventSourceMapping").values()}
+    assert set(mappings) == {"SendNotices", "HandOver"}
+    expected = {
+        "SendNotices": (
+            {"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "OUTBOX#"}]}}}},
+            "OutboxStreamFailures",
+        ),
+        "HandOver": (
+            {
+                "eventName": ["INSERT", "MODIFY"],
+                "dynamodb": {"Keys": {"sk": {"S": ["CASE"]}}, "NewImage": {"handoff_at": {"S": [{"exists": True}]}}},
+            },
+            "HandOverStreamFailures",
+        ),
+    }
+    for function, (pattern, failures) in expected.items():
+        mapping = mappings[function]
+        assert mapping["EventSourceArn"] == {"Fn::GetAtt": [resources.REGISTER.logical_id, "StreamArn"]}
+        assert [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]] == [pattern]
+        assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [failures, "Arn"]}

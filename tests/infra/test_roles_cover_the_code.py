@@ -146,15 +146,16 @@ def _outbox_records(env: dict[str, str]) -> list[dict[str, Any]]:
     return [{"eventName": "INSERT", "dynamodb": {"Keys": k}} for k in keys]
 
 
-def _due_for_a_look(env: dict[str, str], case_id: str) -> None:
-    """Backdate the case's next look, so the reconciliation reads it (the `by_check` index, then the items)."""
-    boto3.client("dynamodb").update_item(
-        TableName=env[resources.REGISTER.env_var],
-        Key={"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": "TASK"}},
-        UpdateExpression="SET check_shard = if_not_exists(check_shard, :shard), check_at = :long_ago",
-        ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues={":shard": {"S": "CHECK#0"}, ":long_ago": {"S": "2000-01-01T00:00:00+00:00"}},
-    )
+def _handoff_records(env: dict[str, str], case_id: str) -> list[dict[str, Any]]:
+    """The stream record of the case's last hand-off, its execution stopped since: the hand-over reads the
+    case, tries the token it finds, looks the execution up and starts the case's workflow again."""
+    sfn = boto3.client("stepfunctions")
+    for run in sfn.list_executions(stateMachineArn=env["CASE_WORKFLOW_ARN"])["executions"]:
+        if run["name"].startswith(case_id) and run["status"] == "RUNNING":
+            sfn.stop_execution(executionArn=run["executionArn"])
+    key = {"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": "CASE"}}
+    image = boto3.client("dynamodb").get_item(TableName=env[resources.REGISTER.env_var], Key=key)["Item"]
+    return [{"eventName": "MODIFY", "dynamodb": {"Keys": key, "NewImage": image}}]
 
 
 def test_each_function_is_allowed_every_call_its_code_makes(
@@ -168,7 +169,10 @@ def test_each_function_is_allowed_every_call_its_code_makes(
     )
     records = _outbox_records(stage_env)
     runs[resources.OUTBOX_FUNCTION] = lambda: client.lambda_.invoke(resources.OUTBOX_FUNCTION, {"Records": records})
-    _due_for_a_look(stage_env, case_id)
+    handoffs = _handoff_records(stage_env, case_id)
+    runs[resources.HANDOVER_FUNCTION] = lambda: client.lambda_.invoke(
+        resources.HANDOVER_FUNCTION, {"Records": handoffs}
+    )
     runs[RECONCILE_FUNCTION] = lambda: client.lambda_.invoke(
         RECONCILE_FUNCTION, client.events.generate_cw_event("aws.events", "Scheduled Event", {}, [])
     )

@@ -1,5 +1,6 @@
-"""Keeping executions in step, on the in-memory ports: committed state only, bugs surface, only what
-is due is read, failed executions come back under a new name, and no notice is lost."""
+"""Keeping executions in step, on the in-memory ports: committed state only, bugs surface, every
+hand-off reaches its execution through the stream, failed executions come back under a new name, and no
+notice is lost."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from chalicelib.service.ports import (
     SendFailed,
     WorkflowUnavailable,
 )
-from chalicelib.service.workflow import LOOK_BACK, deliver, reconcile, start
+from chalicelib.service.workflow import LOOK_BACK, HandOverPending, deliver, hand_over, reconcile, start
 from tests.fakes import FakeCases, FakeWorkflow, file_complaint, services
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=CHINA)
@@ -35,18 +36,19 @@ def test_a_handoff_carries_what_was_committed_not_the_callers_stale_copy() -> No
     cases, workflow = FakeCases(), FakeWorkflow()
     ports = services(cases, workflow)
     case = file_complaint(ports, NOW).cases[0]
-    cases.wait_in(case.id, "token-1", "acceptance", NOW)
+    cases.wait_in(case.id, "token-1", "acceptance", NOW, version=1)
     # GIVEN two actions interleave: A accepts, B assigns, and only then A's hand-off goes out
     stale = cases.get(case.id)
     act(case.id, "decide", cmd.Decide(decision="accept"), version=1, staff=SUPERVISOR, services=ports, now=NOW)
-    cases.wait_in(case.id, "token-2", "assignment", NOW)
+    cases.wait_in(case.id, "token-2", "assignment", NOW, version=2)
     act(case.id, "assign", cmd.Assign(unit="u1", handler="h-1"), version=2, staff=SUPERVISOR, services=ports, now=NOW)
+    cases.wait_in(case.id, "token-3", "assignment", NOW, version=2)  # as if B's resume had not arrived
     workflow.resumed.clear()
     assert stale is not None and stale.status.value == "received"
     # WHEN A's delayed hand-off is delivered
     deliver(stale.id, ports, NOW)
-    # THEN the workflow is told the committed step (handling), never A's view (assignment)
-    assert [signal["step"] for _, signal in workflow.resumed] == ["handling"]
+    # THEN the workflow is told the committed step (handling) and version, never A's view (assignment)
+    assert [(signal["step"], signal["version"]) for _, signal in workflow.resumed] == [("handling", 3)]
 
 
 def test_only_aws_errors_are_tolerated_around_starting_an_execution_a_bug_surfaces() -> None:
@@ -59,60 +61,78 @@ def test_only_aws_errors_are_tolerated_around_starting_an_execution_a_bug_surfac
             raise WorkflowUnavailable("throttled")
 
     case = file_complaint(services(), NOW).cases[0]
-    start(case, services(workflow=Unreachable()), NOW)  # logged; the reconciliation starts it later
+    start(case, services(workflow=Unreachable()), NOW)  # logged; the stream's hand-over starts it later
     with pytest.raises(KeyError):
         start(case, services(workflow=Broken()), NOW)
 
 
 def _waiting(ports: Any, cases: FakeCases, n: int, since: datetime) -> str:
-    """A case whose execution started and confirmed its first wait: it has no look left."""
+    """A case whose execution started and entered its first wait."""
     case = file_complaint(ports, since).cases[0]
-    cases.wait_in(case.id, f"t{n}", "acceptance", since)
+    cases.wait_in(case.id, f"t{n}", "acceptance", since, version=1)
     return case.id
 
 
-def test_reconciliation_reads_only_the_cases_with_an_unconfirmed_handoff() -> None:
+def test_a_handoff_costs_no_write_of_its_own_and_one_that_arrived_costs_one_read() -> None:
     cases, workflow = FakeCases(), FakeWorkflow()
     ports = services(cases, workflow)
-    waiting = [_waiting(ports, cases, n, NOW - timedelta(minutes=10)) for n in range(200)]
-    assert cases.checks == {}  # a confirmed wait leaves no look behind: no timer look per case
-    for case_id in waiting[:3]:  # three hand-offs were never confirmed
-        cases.checks[case_id] = NOW - timedelta(minutes=5)
-    cases.calls.clear()
-    report = reconcile(ports, NOW)
-    assert report.checked == 3
-    assert cases.calls.count("get") == 3
-
-
-def test_the_execution_confirms_a_handoff_only_with_the_newest_mark() -> None:
-    cases = FakeCases()
-    ports = services(cases)
     case_id = _waiting(ports, cases, 0, NOW)
     act(case_id, "decide", cmd.Decide(decision="accept"), version=1, staff=SUPERVISOR, services=ports, now=NOW)
-    assert cases.checks == {case_id: NOW}  # the change's transaction puts its look in
-    older = NOW - timedelta(seconds=1)
-    cases.wait_in(case_id, "t1", "assignment", NOW, handed=older)  # an older hand-off's wait: the look stays
-    assert cases.checks == {case_id: NOW}
-    cases.wait_in(case_id, "t2", "assignment", NOW, handed=NOW)
-    assert cases.checks == {} and cases.tasks[case_id].signal_pending_since is None
+    # the intake's start and the decision are the stream's records: written with the case, nothing else
+    assert cases.stream == [(case_id, 1), (case_id, 2)]
+    assert cases.calls.count("save") == 1
+    cases.wait_in(case_id, "t1", "assignment", NOW, version=2)  # the decision's resume arrived
+    cases.calls.clear()
+    assert [hand_over(c, v, ports, NOW) for c, v in cases.stream] == ["arrived", "arrived"]
+    assert cases.calls == ["task", "task"]
+
+
+def test_a_handoff_the_request_could_not_deliver_is_delivered_from_the_stream() -> None:
+    cases, workflow = FakeCases(), FakeWorkflow()
+    ports = services(cases, workflow)
+    case_id = _waiting(ports, cases, 0, NOW)
+    # GIVEN the execution was on its way to its wait when the decision was made: its token was spent
+    workflow.spent.add("t0")
+    act(case_id, "decide", cmd.Decide(decision="accept"), version=1, staff=SUPERVISOR, services=ports, now=NOW)
+    assert workflow.resumed == []
+    # WHILE it has not entered its next wait, the hand-over is tried again later (the stream retries)
+    with pytest.raises(HandOverPending):
+        hand_over(case_id, 2, ports, NOW)
+    # WHEN it waits, on the input it computed before the decision (version 1)
+    cases.wait_in(case_id, "t1", "acceptance", NOW, version=1)
+    # THEN the stream's hand-over resumes it with the committed case
+    assert hand_over(case_id, 2, ports, NOW) == "resumed"
+    assert [(signal["step"], signal["version"]) for _, signal in workflow.resumed] == [("assignment", 2)]
+
+
+def test_an_execution_whose_start_failed_is_started_from_the_stream_once() -> None:
+    class Unreachable(FakeWorkflow):
+        def start(self, name: str, signal: dict[str, Any]) -> None:
+            raise WorkflowUnavailable("throttled")
+
+    cases, workflow = FakeCases(), FakeWorkflow()
+    case = file_complaint(services(cases, Unreachable()), NOW).cases[0]
+    ports = services(cases, workflow)
+    assert hand_over(case.id, 1, ports, NOW) == "started"
+    assert workflow.started == [(case.id, ports.signal(case, NOW))]
+    assert hand_over(case.id, 1, ports, NOW) == "arrived"  # the stream's retry starts nothing twice
 
 
 def test_a_failed_execution_is_found_in_the_listing_and_restarted_under_a_new_name_at_its_step() -> None:
     cases, workflow = FakeCases(), FakeWorkflow()
     ports = services(cases, workflow)
-    case_id = _waiting(ports, cases, 0, NOW - timedelta(hours=3))  # no look due: only the listing finds it
+    case_id = _waiting(ports, cases, 0, NOW - timedelta(hours=3))
     workflow.end(case_id, "FAILED", NOW - timedelta(minutes=2))
+    workflow.spent.add("t0")  # a dead execution's token leads nowhere
     report = reconcile(ports, NOW)
     assert report.restarted == 1 and report.checked == 1
     name, signal = workflow.started[-1]
-    assert name == f"{case_id}-1" and signal["step"] == "acceptance"
+    assert name == f"{case_id}-1" and signal["step"] == "acceptance" and signal["version"] == 2
     restarted = cases.get(case_id)
     assert restarted is not None and restarted.generation == 1
     assert cases.timeline(case_id)[-1].type == "workflow_restarted"
-    # the restart is a hand-off due now: a start that does not arrive is looked at again; its wait confirms it
-    assert cases.checks == {case_id: NOW} and signal["handed"] == NOW.isoformat()
-    cases.wait_in(case_id, "t1", "acceptance", NOW, handed=NOW)
-    assert cases.checks == {}
+    # the restart is a hand-off: its stream record finds the new execution started on it
+    assert cases.stream[-1] == (case_id, 2) and hand_over(case_id, 2, ports, NOW) == "arrived"
     # the next run sees the same failed execution again (its look-back spans two runs): it is no dead case now
     assert reconcile(ports, NOW + timedelta(minutes=5)).restarted == 0
     assert len(workflow.started) == 2  # the intake's start and the one restart
@@ -125,6 +145,7 @@ def test_a_case_reopened_after_its_execution_ended_with_it_gets_a_new_execution(
     closed = cases.cases[case_id]
     closed.status, closed.deadlines = Status.CLOSED, {}  # closed, its appeal window over: the execution ended
     workflow.end(case_id, "SUCCEEDED", NOW - timedelta(days=1))
+    workflow.spent.add("t0")
     reopened = act(
         case_id,
         "reopen",
@@ -135,9 +156,8 @@ def test_a_case_reopened_after_its_execution_ended_with_it_gets_a_new_execution(
         now=NOW,
     )
     assert step_of(reopened) != "done"
-    # the old token leads nowhere; the reconciliation finds the hand-off unconfirmed and starts a new generation
-    report = reconcile(ports, NOW + timedelta(minutes=5))
-    assert report.restarted == 1
+    # the old token leads nowhere; the reopening's stream record starts a new generation
+    assert hand_over(case_id, reopened.version, ports, NOW) == "restarted"
     name, signal = workflow.started[-1]
     assert name == f"{case_id}-1" and signal["step"] == step_of(reopened)
 
@@ -170,10 +190,10 @@ def test_what_ended_before_the_look_back_an_older_generation_or_a_closed_case_is
         now=NOW - timedelta(hours=1),
     )
     workflow.end(closed, "ABORTED", NOW - timedelta(minutes=1))
-    cases.checks.clear()
     started = len(workflow.started)
     report = reconcile(ports, NOW)
     assert report.restarted == 0 and len(workflow.started) == started
+    assert hand_over(closed, 2, ports, NOW) == "ended"  # nor does its rejection's hand-off start anything
 
 
 def test_the_look_back_spans_at_least_two_runs_of_the_schedule() -> None:

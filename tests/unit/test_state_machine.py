@@ -48,25 +48,20 @@ def test_every_human_wait_has_a_token_a_timer_and_an_escalation() -> None:
         assert state["Parameters"]["ExpressionAttributeValues"][":token"] == {"S.$": "$$.Task.Token"}
 
 
-def test_a_wait_confirms_its_handoff_unless_a_newer_change_is_on_its_way() -> None:
-    """Entering a step's wait is the hand-off's confirmation (the mark and the look go), one write; when a
-    later change's mark is there, that write fails and the execution reads the committed case itself."""
-    steps = {name: s for name, s in STATES.items() if name.startswith("Await")}
-    for name, state in steps.items():
+def test_a_wait_writes_its_token_and_the_version_it_runs_on_unconditionally_in_one_write() -> None:
+    """Entering a step's wait is the only write a hand-off costs: the token, the step and the version of the
+    case the input came from (the stream's hand-over compares it), with no condition that could fail it."""
+    for name, state in STATES.items():
+        if not name.startswith("Await"):
+            continue
         parameters = state["Parameters"]
-        assert "REMOVE signal_pending_since" in parameters["UpdateExpression"], name
-        assert parameters["ConditionExpression"] == (
-            "attribute_not_exists(signal_pending_since) OR signal_pending_since <= :handed"
+        assert parameters["UpdateExpression"] == (
+            "SET task_token = :token, step = :step, since = :since, version = :version"
         ), name
-        assert state["Catch"][1] == {
-            "ErrorEquals": ["DynamoDb.ConditionalCheckFailedException"],
-            "ResultPath": "$.newer_change",
-            "Next": "CatchUpWithTheNewerChange",
-        }, name
-    catch_up = STATES["CatchUpWithTheNewerChange"]
-    assert catch_up["Parameters"]["Payload"]["action"] == "catch_up" and catch_up["Next"] == "Route"
-    assert catch_up["Catch"][0]["Next"] == "WaitToCatchUp"
-    assert STATES["WaitToCatchUp"]["Next"] == "CatchUpWithTheNewerChange"
+        assert "ConditionExpression" not in parameters, name
+        assert parameters["ExpressionAttributeValues"][":version"] == {"N.$": "States.Format('{}', $.version)"}
+        assert len(state["Catch"]) == 1, name
+    assert STATES["DeadlinePassed"]["ResultSelector"]["version.$"] == "$.Payload.version"
 
 
 def test_no_account_region_or_name_is_written_into_it() -> None:

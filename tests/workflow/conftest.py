@@ -6,7 +6,6 @@ import functools
 import os
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import boto3
@@ -61,21 +60,13 @@ def task(env: dict[str, str], case_id: str) -> dict[str, Any]:
     return {k: next(iter(v.values())) for k, v in item.items()}
 
 
-def handed_over(t: dict[str, Any]) -> bool:
-    """Nothing left to hand over: no hand-off due, or the execution entered its wait after the change was
-    committed. The app clears the mark only while the token it resumed is still there; an execution quick
-    to re-enter its wait leaves it for the reconciliation, which reads it as this does (`_reconcile_one`)."""
-    mark = t.get("signal_pending_since")
-    return mark is None or datetime.fromisoformat(t["since"]) > datetime.fromisoformat(mark)
-
-
 def waiting_in(env: dict[str, str], case_id: str, step: str, since: str | None = None) -> dict[str, Any]:
-    """Wait until the execution waits in `step` with nothing left to hand over (entered after `since`)."""
+    """Wait until the execution waits in `step` (a wait entered after `since`)."""
 
     def check() -> dict[str, Any] | None:
         t = task(env, case_id)
         fresh = since is None or t.get("since", "") > since
-        return t if t.get("step") == step and t.get("task_token") and fresh and handed_over(t) else None
+        return t if t.get("step") == step and t.get("task_token") and fresh else None
 
     return eventually(check, f"{case_id} to wait in {step}")
 
@@ -94,7 +85,7 @@ def finished(env: dict[str, str], case_id: str) -> str:
 def between_steps(env: dict[str, str], case_id: str) -> bool:
     """True while one of the case's executions is on its way to its next wait: its last event is not the
     hand-over of a task token (TaskSubmitted). A hand-off then finds only the spent token and is left to
-    the reconciliation, which the tests do not run (`deliver` tries the token on the TASK item twice)."""
+    the register stream's hand-over, which the tests run only when they say so (`drain_stream`)."""
     sfn = client_for("stepfunctions")
     for page in sfn.get_paginator("list_executions").paginate(
         stateMachineArn=env["CASE_WORKFLOW_ARN"], statusFilter="RUNNING"
@@ -123,7 +114,7 @@ def act(
     expect: int = 200,
 ) -> dict[str, Any]:
     # as at a desk, act once the case's workflow waits for people: a hand-off made while it is still moving
-    # on from the previous one (milliseconds) would wait for the reconciliation
+    # on from the previous one (milliseconds) would wait for the stream's hand-over
     env = dict(os.environ)  # the stage's, set by the `stage_env` fixture
     eventually(lambda: not between_steps(env, case_id), f"{case_id}'s workflow to wait for people")
     version = record(client, case_id)["version"]
@@ -142,8 +133,9 @@ def types(case: dict[str, Any]) -> list[str]:
     return [e["type"] for e in case["timeline"]]
 
 
-def deliver_notices(env: dict[str, str]) -> int:
-    """Run the outbox's sender over what the register's stream holds now (Lambda's stream mapping, in-process)."""
+def drain_stream(env: dict[str, str]) -> int:
+    """Run the outbox's sender and the hand-over over what the register's stream holds now (Lambda's stream
+    mappings, in-process); returns how many records there were."""
     from local.stream_pump import app_pump
 
     return app_pump(env, backoff=0.01).drain()

@@ -17,7 +17,7 @@ from tests.workflow.conftest import (
     HANDLER,
     OTHER_SUPERVISOR,
     act,
-    deliver_notices,
+    drain_stream,
     eventually,
     execution,
     finished,
@@ -142,7 +142,7 @@ def test_an_overdue_case_is_escalated_at_once_and_chased_daily_until_decided(
     assert case["deadlines"]["acceptance"]["overdue"] is True
     assert case["deadlines"]["acceptance"]["escalated_at"] is not None
     # the notices went out through the outbox, written with the escalation events
-    assert deliver_notices(stage_env) > 0
+    assert drain_stream(stage_env) > 0
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     notice = json.loads(json.loads(messages[0]["Body"])["Message"])
     assert notice == {**notice, "case_id": case_id, "event": "escalated", "clock": "acceptance"}

@@ -1,64 +1,57 @@
-"""The execution confirms each hand-off as it enters its next wait: one write, never over a newer change.
-The reconciliation's look (`by_check`) is there only while a hand-off or a start is unconfirmed."""
+"""A hand-off costs no write of its own: the change's write carries the mark, the execution's wait writes
+the version it runs on, and the register's stream delivers what the request could not."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from chalice.test import Client
 
 from chalicelib import wiring
-from chalicelib.domain.lifecycle.steps import stamp
-from tests.workflow.conftest import CLERK, act, client_for, eventually, execution, submit, task, waiting_in
+from tests.workflow.conftest import CLERK, SUPERVISOR, act, client_for, drain_stream, submit, task, waiting_in
 
 
-def test_entering_the_next_wait_clears_the_mark_and_the_look(client: Client, stage_env: dict[str, str]) -> None:
-    case_id = submit(client)["id"]
-    # the first wait confirms the start: the case leaves the reconciliation's index
-    t = waiting_in(stage_env, case_id, "acceptance")
-    assert "check_at" not in t and "check_shard" not in t
+def submit_and_wait(client: Client, env: dict[str, str]) -> str:
+    case_id = str(submit(client)["id"])
+    waiting_in(env, case_id, "acceptance")
+    return case_id
+
+
+def _case_item(env: dict[str, str], case_id: str) -> dict[str, dict[str, str]]:
+    return client_for("dynamodb").get_item(
+        TableName=env["REGISTER_TABLE"],
+        Key={"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": "CASE"}},
+        ConsistentRead=True,
+    )["Item"]
+
+
+def test_each_wait_records_the_version_of_the_case_it_runs_on(client: Client, stage_env: dict[str, str]) -> None:
+    case_id = submit_and_wait(client, stage_env)
+    assert task(stage_env, case_id)["version"] == "1"
     act(client, case_id, "decide", {"decision": "accept"}, CLERK)
-    # the execution waits for the assignment: the hand-off is confirmed and no look is left (no timer look:
-    # an execution that dies is found in Step Functions' list of failed ones)
     t = waiting_in(stage_env, case_id, "assignment")
-    assert "signal_pending_since" not in t
-    assert "check_at" not in t and "check_shard" not in t
+    # the wait wrote its token, step, time and version, nothing else: no mark or look to clear
+    assert set(t) == {"pk", "sk", "task_token", "step", "since", "version"} and t["version"] == "2"
+    assert "handoff_at" in _case_item(stage_env, case_id)  # the decision's own write is the stream's record
+    assert drain_stream(stage_env) >= 2  # the stream's hand-over finds both hand-offs arrived: nothing to do
+    assert task(stage_env, case_id)["task_token"] == t["task_token"]
 
 
-def test_a_newer_change_whose_handoff_found_no_token_is_taken_up_by_the_execution_itself(
+def test_an_execution_that_entered_its_wait_on_an_older_input_gets_the_newer_one_from_the_stream(
     client: Client, stage_env: dict[str, str]
 ) -> None:
-    case_id = submit(client)["id"]
-    waiting_in(stage_env, case_id, "acceptance")
+    case_id = submit_and_wait(client, stage_env)
     act(client, case_id, "decide", {"decision": "accept"}, CLERK)
-    older = datetime.fromisoformat(waiting_in(stage_env, case_id, "assignment")["since"])
-    # GIVEN a newer change is committed (its mark, a look due now) while an older hand-off is on its way,
-    # so the newer change's own hand-off found only the token the older one was using
-    newer, now = wiring.now(), stamp(wiring.now())
-    client_for("dynamodb").update_item(
-        TableName=stage_env["REGISTER_TABLE"],
-        Key={"pk": {"S": f"CASE#{case_id}"}, "sk": {"S": "TASK"}},
-        UpdateExpression="SET signal_pending_since = :mark, check_at = :now, check_shard = :shard",
-        ExpressionAttributeValues={
-            ":mark": {"S": newer.isoformat()},
-            ":now": {"S": now},
-            ":shard": {"S": "CHECK#0"},
-        },
-    )
+    token = waiting_in(stage_env, case_id, "assignment")["task_token"]
     services = wiring.services()
-    case = services.cases.get(case_id)
-    assert case is not None
-    token = task(stage_env, case_id)["task_token"]
-    assert services.workflow.resume(token, services.signal(case, wiring.now(), handed=older))
-    # THEN the execution, finding the newer mark as it enters its wait, reads the committed case itself
-    # and its next wait confirms the newer change: no one has to deliver it, no reconciliation is needed
-    confirmed = eventually(
-        lambda: (t := task(stage_env, case_id))["task_token"] != token and "signal_pending_since" not in t and t,
-        "the newer change's mark to go",
-    )
-    assert "check_at" not in confirmed and "check_shard" not in confirmed
-    history = client_for("stepfunctions").get_execution_history(
-        executionArn=execution(stage_env, case_id)["executionArn"]
-    )
-    entered = [e["stateEnteredEventDetails"]["name"] for e in history["events"] if "stateEnteredEventDetails" in e]
-    assert entered[-3:] == ["CatchUpWithTheNewerChange", "Route", "AwaitAssignment"]
+    older = services.cases.get(case_id)
+    act(client, case_id, "assign", {"unit": "u-1", "handler": "h-1"}, SUPERVISOR)
+    entered = waiting_in(stage_env, case_id, "handling")["since"]
+    # GIVEN the execution then takes an input computed before the assignment (a timer's task that read
+    # the case just before it changed): it waits in the wrong step, on an older version
+    assert older is not None and older.version == 2
+    assert services.workflow.resume(task(stage_env, case_id)["task_token"], services.signal(older, wiring.now()))
+    stale = waiting_in(stage_env, case_id, "assignment", since=entered)
+    assert stale["version"] == "2" and stale["task_token"] != token
+    # WHEN the stream's hand-over sees the assignment's record
+    drain_stream(stage_env)
+    # THEN the execution is handed the committed case: it waits for the handling, on version 3
+    assert waiting_in(stage_env, case_id, "handling", since=stale["since"])["version"] == "3"

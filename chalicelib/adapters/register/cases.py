@@ -4,10 +4,10 @@ A case, its new events and the notices they owe are written in one transaction, 
 case's version. What the intake fixes (parties, facts, redacted text) sits in a DETAILS item written
 once, so each change rewrites only the small CASE item (one write unit, twice in the transaction)
 rather than the whole record. The tracking-code claim makes codes unique (a GSI could not) and carries the keyed
-hash of the access code, so checking a code is one read whether or not the code exists. The TASK
-item is where the case's execution leaves its task token (the ASL writes it) and where the app marks
-a hand-off as due, in the same transaction as the change that needs it; its sparse, sharded
-`by_check` index holds only the hand-offs (and starts) not yet confirmed by the execution, and since when.
+hash of the access code, so checking a code is one read whether or not the code exists. A change that
+the case's execution must hear of carries its hand-off mark on the CASE item itself (`handoff_at`): the
+register's stream takes it to `service.workflow.hand_over`, so the mark costs no write of its own. The
+TASK item is where the execution leaves its task token (the ASL writes it) and the version it runs on.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters.register.items import (
@@ -41,7 +41,7 @@ from chalicelib.adapters.register.items import (
 )
 from chalicelib.domain.case import Case, Event
 from chalicelib.domain.codec import from_plain, to_plain
-from chalicelib.domain.lifecycle.steps import next_due, stamp, step_of
+from chalicelib.domain.lifecycle.steps import OPEN_STATUSES, next_due, stamp, step_of
 from chalicelib.domain.lifecycle.summary import CaseSummary, summarize
 from chalicelib.domain.notices import Notice
 from chalicelib.errors import VersionConflict
@@ -57,9 +57,8 @@ from chalicelib.service.ports import (
 
 #: Sorts after every real due time: cases without a running clock come last in the queue.
 NO_DEADLINE = "9999-12-31T23:59:59Z"
-#: Partitions of the `by_check` index and of the unfiltered queue: spread the writes of many cases.
-CHECK_SHARDS = 8
-QUEUE_SHARDS = 4
+#: The unfiltered queue's partitions: one per status an open case can have (`by_status`).
+QUEUE_PARTITIONS = tuple(status.value for status in OPEN_STATUSES)
 #: The case's fields the intake fixes, kept in its DETAILS item.
 DETAILS = frozenset(
     {
@@ -87,20 +86,6 @@ _REMEMBERED = 4096
 utc = stamp
 
 
-def _no_look() -> list[Any]:
-    """A TASK item leaves `by_check` when nothing is on its way to the execution (the ASL's wait removes
-    the same two attributes when it confirms a hand-off)."""
-    return [TaskItem.check_shard.remove(), TaskItem.check_at.remove()]
-
-
-def _shard(prefix: str, case_id: str, shards: int) -> str:
-    return f"{prefix}#{zlib.crc32(case_id.encode()) % shards}"
-
-
-def _check_shard(case_id: str) -> str:
-    return _shard("CHECK", case_id, CHECK_SHARDS)
-
-
 def _tracking_key(code: str) -> str:
     return f"TRACKING#{code}"
 
@@ -116,14 +101,14 @@ def _fingerprint(details: dict[str, Any]) -> int:
     return zlib.crc32(json.dumps(details, sort_keys=True, ensure_ascii=False).encode())
 
 
-def _case_item(case: Case, state: dict[str, Any] | None = None) -> CaseItem:
+def _case_item(case: Case, state: dict[str, Any], handoff_at: datetime | None) -> CaseItem:
     open_ = step_of(case) != "done"
     item = CaseItem(
         case_key(case.id),
         CASE_SK,
-        body=_parts(case)[0] if state is None else state,
+        body=state,
         summary=_summary_attribute(case),
-        queue_shard=_shard("OPEN", case.id, QUEUE_SHARDS) if open_ else None,
+        handoff_at=handoff_at.isoformat() if handoff_at else None,
         q_status=case.status.value if open_ else None,
         q_unit=case.unit if open_ else None,
         q_handler=case.handler_id if open_ else None,
@@ -191,7 +176,7 @@ def _moment(raw: str | None) -> datetime | None:
 
 
 def _task(case_id: str, item: TaskItem) -> Task:
-    return Task(case_id, item.task_token, item.step, _moment(item.since), _moment(item.signal_pending_since))
+    return Task(case_id, item.task_token, item.step, _moment(item.since), int(item.version or 0))
 
 
 class DynamoCaseRepository(CaseRepository):
@@ -206,14 +191,14 @@ class DynamoCaseRepository(CaseRepository):
             self._details.clear()
         self._details[case_id] = (version, _fingerprint(details))
 
-    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, check_at: datetime) -> None:
+    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, now: datetime) -> None:
         claims: list[int] = []  # positions of the tracking-code claims among the transaction's items
         position = 0
         try:
             with TransactWrite(connection=self._connection, client_request_token=cases[0][0].id) as tx:
                 for case, events in cases:
                     state, details = _parts(case)
-                    tx.save(_case_item(case, state), condition=CaseItem.pk.does_not_exist())
+                    tx.save(_case_item(case, state, now), condition=CaseItem.pk.does_not_exist())
                     tx.save(_details_item(case, details), condition=DetailsItem.pk.does_not_exist())
                     tx.save(
                         TrackingItem(
@@ -224,14 +209,11 @@ class DynamoCaseRepository(CaseRepository):
                         ),
                         condition=TrackingItem.pk.does_not_exist(),
                     )
-                    tx.save(
-                        TaskItem(case_key(case.id), TASK_SK, check_shard=_check_shard(case.id), check_at=utc(check_at))
-                    )
                     claims.append(position + 2)
                     event_items = _event_items(case, events)
                     for item in event_items:
                         tx.save(item, condition=EventItem.pk.does_not_exist())
-                    position += 4 + len(event_items)
+                    position += 3 + len(event_items)
         except TransactWriteError as error:
             failed = _conflicts(error)
             if any(failed[i] for i in claims if i < len(failed)):
@@ -280,11 +262,12 @@ class DynamoCaseRepository(CaseRepository):
     ) -> None:
         state, details = _parts(case)
         fresh = self._details.get(case.id) != (case.version, _fingerprint(details))
-        item, others = _case_item(case, state), [*_event_items(case, events), *_outbox_items(case, notices)]
+        item = _case_item(case, state, signal_due)
+        others: list[RegisterItem] = [*_event_items(case, events), *_outbox_items(case, notices)]
         if fresh:
             others.insert(0, _details_item(case, details))  # in the transaction: under the case's version
-        if others or signal_due is not None:
-            self._save_together(case, item, others, signal_due)
+        if others:
+            self._save_together(item, others)
         else:
             self._save_alone(item)
         case.version += 1
@@ -292,8 +275,8 @@ class DynamoCaseRepository(CaseRepository):
 
     @staticmethod
     def _save_alone(item: CaseItem) -> None:
-        """A change that records nothing else (a clock archived at its end) needs no transaction, which
-        would cost it twice: one write, conditional on the version all the same."""
+        """A change that records nothing else (a clock archived at its end, a restored case's new run)
+        needs no transaction, which would cost it twice: one write, conditional on the version all the same."""
         try:
             item.save()  # the version attribute adds "version = <read version>"
         except PutError as error:
@@ -301,27 +284,12 @@ class DynamoCaseRepository(CaseRepository):
                 raise VersionConflict("the case was changed by someone else; reload it and try again") from error
             raise
 
-    def _save_together(
-        self,
-        case: Case,
-        item: CaseItem,
-        others: list[RegisterItem],
-        signal_due: datetime | None,
-    ) -> None:
+    def _save_together(self, item: CaseItem, others: list[RegisterItem]) -> None:
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.save(item)  # the version attribute adds "version = <read version>"
                 for other in others:  # its details as they are now, new events, notices: none there before
                     tx.save(other, condition=None if other.sk == DETAILS_SK else RegisterItem.pk.does_not_exist())
-                if signal_due is not None:
-                    tx.update(
-                        TaskItem(case_key(case.id), TASK_SK),
-                        actions=[
-                            TaskItem.signal_pending_since.set(signal_due.isoformat()),
-                            TaskItem.check_shard.set(_check_shard(case.id)),
-                            TaskItem.check_at.set(utc(signal_due)),
-                        ],
-                    )
         except TransactWriteError as error:
             if any(_conflicts(error)):
                 raise VersionConflict("the case was changed by someone else; reload it and try again") from error
@@ -332,29 +300,6 @@ class DynamoCaseRepository(CaseRepository):
             return _task(case_id, TaskItem.get(case_key(case_id), TASK_SK, consistent_read=True))
         except DoesNotExist:
             return None
-
-    def signal_delivered(self, case_id: str, token: str) -> None:
-        try:
-            TaskItem(case_key(case_id), TASK_SK).update(
-                actions=[TaskItem.signal_pending_since.remove(), *_no_look()],
-                condition=TaskItem.task_token == token,
-            )
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise  # a newer token means the workflow moved on; the mark stays for the reconciler
-
-    def due_checks(self, now: datetime) -> list[Task]:
-        """The index holds keys only (the workflow's updates of the TASK item cost no index write but the
-        confirmation that takes it out): the due items themselves are read in one batch, consistently."""
-        keys = [
-            (item.pk, item.sk)
-            for shard in range(CHECK_SHARDS)
-            for item in TaskItem.by_check.query(f"CHECK#{shard}", TaskItem.check_at <= utc(now))
-        ]
-        return [_task(item.pk.removeprefix("CASE#"), item) for item in TaskItem.batch_get(keys, consistent_read=True)]
-
-    def check_done(self, case_id: str) -> None:
-        TaskItem(case_key(case_id), TASK_SK).update(actions=_no_look())
 
     def record_read(self, case_id: str, entry: AuditEntry) -> None:
         AuditItem(
@@ -382,9 +327,10 @@ class DynamoCaseRepository(CaseRepository):
     def queue(self, wanted: QueueFilter, now: datetime, limit: int, cursor: dict[str, Any] | None) -> Page:
         """Open cases by nearest deadline, from the most selective index; the other filters narrow it.
 
-        A filtered page is one query on that filter's partition. The unfiltered queue is spread over
-        `QUEUE_SHARDS` partitions: each is read in deadline order and the heads are merged, so the
-        page keeps deadline order; the cursor remembers where each partition stopped."""
+        A filtered page is one query on that filter's partition. The unfiltered queue is the statuses'
+        partitions of `by_status` (which so spread the writes of open cases): each is read in deadline
+        order and the heads are merged, so the page keeps deadline order; the cursor remembers where
+        each partition stopped."""
         candidates = [
             (CaseItem.by_handler, "q_handler", wanted.handler),
             (CaseItem.by_unit, "q_unit", wanted.unit),
@@ -393,7 +339,7 @@ class DynamoCaseRepository(CaseRepository):
         chosen = next(((i, attr, value) for i, attr, value in candidates if value), None)
         due = CaseItem.next_due_at < utc(now) if wanted.overdue else None
         if chosen is None:
-            return self._merged_shards(due, limit, cursor or {})
+            return self._merged(due, limit, cursor or {})
         index, used, key = chosen
         filters = [getattr(CaseItem, attr) == value for _, attr, value in candidates if value and attr != used]
         result = index.query(
@@ -405,34 +351,32 @@ class DynamoCaseRepository(CaseRepository):
         )
         return Page([_summary(item) for item in result], result.last_evaluated_key)
 
-    def _merged_shards(self, due: Any, limit: int, cursor: dict[str, Any]) -> Page:
+    def _merged(self, due: Any, limit: int, cursor: dict[str, Any]) -> Page:
         heads: list[tuple[str, str, CaseItem]] = []
-        for n in range(QUEUE_SHARDS):
-            shard = f"OPEN#{n}"
-            if cursor.get(shard) == "done":
+        for status in QUEUE_PARTITIONS:
+            if cursor.get(status) == "done":
                 continue
-            for item in CaseItem.by_queue.query(
-                shard, range_key_condition=due, limit=limit, last_evaluated_key=cursor.get(shard)
+            for item in CaseItem.by_status.query(
+                status, range_key_condition=due, limit=limit, last_evaluated_key=cursor.get(status)
             ):
-                heads.append((item.next_due_at, shard, item))
+                heads.append((item.next_due_at, status, item))
         heads.sort(key=lambda head: (head[0], head[2].pk))
         taken, rest = heads[:limit], heads[limit:]
-        position = {shard: state for shard, state in cursor.items()}
-        for _, shard, item in taken:
-            keys = {"pk": item.pk, "sk": item.sk, "queue_shard": shard, "next_due_at": item.next_due_at}
-            position[shard] = {name: {"S": value} for name, value in keys.items()}
-        waiting = {shard for _, shard, _ in rest}
-        for n in range(QUEUE_SHARDS):  # a shard none of whose items wait beyond this page is finished
-            shard = f"OPEN#{n}"
-            if shard not in waiting and len([h for h in heads if h[1] == shard]) < limit:
-                position[shard] = "done"
-        finished = all(position.get(f"OPEN#{n}") == "done" for n in range(QUEUE_SHARDS))
+        position = dict(cursor)
+        for _, status, item in taken:
+            keys = {"pk": item.pk, "sk": item.sk, "q_status": status, "next_due_at": item.next_due_at}
+            position[status] = {name: {"S": value} for name, value in keys.items()}
+        waiting = {status for _, status, _ in rest}
+        for status in QUEUE_PARTITIONS:  # a partition none of whose items wait beyond this page is finished
+            if status not in waiting and len([h for h in heads if h[1] == status]) < limit:
+                position[status] = "done"
+        finished = all(position.get(status) == "done" for status in QUEUE_PARTITIONS)
         return Page([_summary(item) for _, _, item in taken], None if finished else position)
 
     def open_cases(self) -> list[Case]:
         found = []
-        for n in range(QUEUE_SHARDS):
-            for item in CaseItem.by_queue.query(f"OPEN#{n}"):
+        for status in QUEUE_PARTITIONS:
+            for item in CaseItem.by_status.query(status):
                 case = self.get(item.pk.removeprefix("CASE#"))
                 if case is not None:
                     found.append(case)

@@ -6,7 +6,7 @@
 | case details (intake) | CASE#<id>             | DETAILS                    |
 | timeline events       | CASE#<id>             | EVENT#<version>            |
 | outgoing notice       | CASE#<id>             | OUTBOX#<version>#<n>       |
-| workflow hand-off     | CASE#<id>             | TASK                       |
+| workflow task token   | CASE#<id>             | TASK                       |
 | audit of a read       | AUDIT#<case id>       | <at>#<staff id>            |
 | tracking-code claim   | TRACKING#<code>       | TRACKING                   |
 | calendar year         | CALENDAR              | <year>                     |
@@ -105,14 +105,13 @@ _INDEXES = {index.name: index for index in REGISTER.indexes}
 
 
 class CaseItem(RegisterItem):
-    by_queue = _index(_INDEXES["by_queue"])
     by_status = _index(_INDEXES["by_status"])
     by_unit = _index(_INDEXES["by_unit"])
     by_handler = _index(_INDEXES["by_handler"])
     body = PackedJSONAttribute()  # the case but its details (codec.to_plain, fields at their default left out)
     summary = CompactJSONAttribute()  # what the work queue lists (lifecycle.summary), projected into its indexes
+    handoff_at = UnicodeAttribute(null=True)  # this write is a hand-off to the execution (the stream takes it)
     # the work queue's index keys, set only while the case's workflow runs (sparse: a closed case leaves)
-    queue_shard = UnicodeAttribute(null=True)
     q_status = UnicodeAttribute(null=True)
     q_unit = UnicodeAttribute(null=True)
     q_handler = UnicodeAttribute(null=True)
@@ -142,13 +141,12 @@ class OutboxItem(RegisterItem):
 
 
 class TaskItem(RegisterItem):
-    by_check = _index(_INDEXES["by_check"])
-    task_token = UnicodeAttribute(null=True)  # written by the state machine
-    step = UnicodeAttribute(null=True)  # written by the state machine
-    since = UnicodeAttribute(null=True)  # written by the state machine
-    signal_pending_since = UnicodeAttribute(null=True)
-    check_shard = UnicodeAttribute(null=True)  # the sparse by_check index: a hand-off unconfirmed since
-    check_at = UnicodeAttribute(null=True)
+    """Written by the state machine as it enters each wait (the app only reads it)."""
+
+    task_token = UnicodeAttribute(null=True)
+    step = UnicodeAttribute(null=True)
+    since = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)  # of the case the execution's input was computed from
 
 
 class TrackingItem(RegisterItem):

@@ -23,13 +23,16 @@ STEPS = (
     "answer",
     "done",
 )
+#: Withdrawn and transferred cases are done whatever else holds; every other status may be open.
+_ENDED = (Status.WITHDRAWN, Status.TRANSFERRED)
+OPEN_STATUSES = tuple(status for status in Status if status not in _ENDED)
 #: A step with no running clock is still looked at now and then (a stalled case is chased).
 STALL_FACTOR = 7
 
 
 def step_of(case: Case) -> str:
     """Where the case's workflow waits now."""
-    if case.status in (Status.WITHDRAWN, Status.TRANSFERRED):
+    if case.status in _ENDED:
         return "done"
     if case.paused:
         return "paused"
