@@ -107,10 +107,10 @@ class FakeCases(CaseRepository):
     def open_cases(self) -> list[Case]:
         return [copy.deepcopy(c) for c in self.cases.values() if step_of(c) != "done"]
 
-    def wait_in(self, case_id: str, token: str, step: str, since: datetime, version: int) -> None:
+    def wait_in(self, case_id: str, token: str, version: int) -> None:
         """What the state machine does when it enters a wait: leave its token and the version of the case its
         input was computed from on the TASK item (`local/asl.py`)."""
-        self.tasks[case_id] = Task(case_id, token, step, since, version)
+        self.tasks[case_id] = Task(case_id, token, version)
 
 
 @dataclass

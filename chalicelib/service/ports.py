@@ -16,13 +16,11 @@ from chalicelib.domain.notices import Notice
 
 @dataclass(frozen=True)
 class Task:
-    """Where a case's execution waits (its task token and step, since when) and the version of the case
-    its input was computed from: a hand-off of that version or an older one has arrived."""
+    """The task token of a case's execution, left as it entered its current wait, and the version of the
+    case its input was computed from: a hand-off of that version or an older one has arrived."""
 
     case_id: str
     token: str | None
-    step: str | None
-    since: datetime | None
     version: int
 
 

@@ -36,13 +36,13 @@ def test_a_handoff_carries_what_was_committed_not_the_callers_stale_copy() -> No
     cases, workflow = FakeCases(), FakeWorkflow()
     ports = services(cases, workflow)
     case = file_complaint(ports, NOW).cases[0]
-    cases.wait_in(case.id, "token-1", "acceptance", NOW, version=1)
+    cases.wait_in(case.id, "token-1", version=1)
     # GIVEN two actions interleave: A accepts, B assigns, and only then A's hand-off goes out
     stale = cases.get(case.id)
     act(case.id, "decide", cmd.Decide(decision="accept"), version=1, staff=SUPERVISOR, services=ports, now=NOW)
-    cases.wait_in(case.id, "token-2", "assignment", NOW, version=2)
+    cases.wait_in(case.id, "token-2", version=2)
     act(case.id, "assign", cmd.Assign(unit="u1", handler="h-1"), version=2, staff=SUPERVISOR, services=ports, now=NOW)
-    cases.wait_in(case.id, "token-3", "assignment", NOW, version=2)  # as if B's resume had not arrived
+    cases.wait_in(case.id, "token-3", version=2)  # as if B's resume had not arrived
     workflow.resumed.clear()
     assert stale is not None and stale.status.value == "received"
     # WHEN A's delayed hand-off is delivered
@@ -69,7 +69,7 @@ def test_only_aws_errors_are_tolerated_around_starting_an_execution_a_bug_surfac
 def _waiting(ports: Any, cases: FakeCases, n: int, since: datetime) -> str:
     """A case whose execution started and entered its first wait."""
     case = file_complaint(ports, since).cases[0]
-    cases.wait_in(case.id, f"t{n}", "acceptance", since, version=1)
+    cases.wait_in(case.id, f"t{n}", version=1)
     return case.id
 
 
@@ -81,7 +81,7 @@ def test_a_handoff_costs_no_write_of_its_own_and_one_that_arrived_costs_one_read
     # the intake's start and the decision are the stream's records: written with the case, nothing else
     assert cases.stream == [(case_id, 1), (case_id, 2)]
     assert cases.calls.count("save") == 1
-    cases.wait_in(case_id, "t1", "assignment", NOW, version=2)  # the decision's resume arrived
+    cases.wait_in(case_id, "t1", version=2)  # the decision's resume arrived
     cases.calls.clear()
     assert [hand_over(c, v, ports, NOW) for c, v in cases.stream] == ["arrived", "arrived"]
     assert cases.calls == ["task", "task"]
@@ -99,7 +99,7 @@ def test_a_handoff_the_request_could_not_deliver_is_delivered_from_the_stream() 
     with pytest.raises(HandOverPending):
         hand_over(case_id, 2, ports, NOW)
     # WHEN it waits, on the input it computed before the decision (version 1)
-    cases.wait_in(case_id, "t1", "acceptance", NOW, version=1)
+    cases.wait_in(case_id, "t1", version=1)
     # THEN the stream's hand-over resumes it with the committed case
     assert hand_over(case_id, 2, ports, NOW) == "resumed"
     assert [(signal["step"], signal["version"]) for _, signal in workflow.resumed] == [("assignment", 2)]

@@ -171,12 +171,8 @@ def _conflicts(error: TransactWriteError) -> list[bool]:
     return [bool(r and r.code == "ConditionalCheckFailed") for r in error.cancellation_reasons]
 
 
-def _moment(raw: str | None) -> datetime | None:
-    return datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else None
-
-
 def _task(case_id: str, item: TaskItem) -> Task:
-    return Task(case_id, item.task_token, item.step, _moment(item.since), int(item.version or 0))
+    return Task(case_id, item.task_token, int(item.version or 0))
 
 
 class DynamoCaseRepository(CaseRepository):

@@ -144,7 +144,7 @@ class TaskItem(RegisterItem):
     """Written by the state machine as it enters each wait (the app only reads it)."""
 
     task_token = UnicodeAttribute(null=True)
-    step = UnicodeAttribute(null=True)
+    step = UnicodeAttribute(null=True)  # where it waits and since when: for people looking, not read here
     since = UnicodeAttribute(null=True)
     version = NumberAttribute(null=True)  # of the case the execution's input was computed from
 
