@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
+import pytest
 from chalice.test import Client
 
 from tests.conftest import COMPLAINT, post, token
@@ -131,6 +133,24 @@ def submit(client: Client, **changes: Any) -> dict[str, Any]:
 
 def types(case: dict[str, Any]) -> list[str]:
     return [e["type"] for e in case["timeline"]]
+
+
+@pytest.fixture(autouse=True)
+def register_stream(aws: None, stage_env: dict[str, str], request: pytest.FixtureRequest) -> Iterator[None]:
+    """The register's stream runs to its handlers (the sender, the hand-over) all along, as Lambda's event
+    source mappings do in AWS: a hand-off that met the execution between two waits reaches it from there.
+    A test marked `drives_the_stream` hands the stream over itself, when it says so (`drain_stream`)."""
+    if request.node.get_closest_marker("drives_the_stream"):
+        yield
+        return
+    from local.stream_pump import app_pump
+
+    stopping = threading.Event()
+    pump = threading.Thread(target=app_pump(stage_env, backoff=0.01, retries=10).run, args=(0.02, stopping))
+    pump.start()
+    yield
+    stopping.set()
+    pump.join()
 
 
 def drain_stream(env: dict[str, str]) -> int:

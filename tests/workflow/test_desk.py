@@ -228,6 +228,7 @@ def test_twenty_conflicting_actions_at_once_exactly_one_wins(
     assert len([t for t in types(case) if t in ("accepted", "transferred")]) == 1
 
 
+@pytest.mark.drives_the_stream
 def test_a_lost_handoff_is_delivered_from_the_register_stream(
     client: Client, stage_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -245,6 +246,7 @@ def test_a_lost_handoff_is_delivered_from_the_register_stream(
     waiting_in(stage_env, case_id, "assignment", since=entered)
 
 
+@pytest.mark.drives_the_stream
 def test_a_case_whose_execution_never_started_is_started_from_the_register_stream(
     client: Client, stage_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -3,6 +3,7 @@ the version it runs on, and the register's stream delivers what the request coul
 
 from __future__ import annotations
 
+import pytest
 from chalice.test import Client
 
 from chalicelib import wiring
@@ -23,6 +24,7 @@ def _case_item(env: dict[str, str], case_id: str) -> dict[str, dict[str, str]]:
     )["Item"]
 
 
+@pytest.mark.drives_the_stream
 def test_each_wait_records_the_version_of_the_case_it_runs_on(client: Client, stage_env: dict[str, str]) -> None:
     case_id = submit_and_wait(client, stage_env)
     assert task(stage_env, case_id)["version"] == "1"
@@ -35,6 +37,7 @@ def test_each_wait_records_the_version_of_the_case_it_runs_on(client: Client, st
     assert task(stage_env, case_id)["task_token"] == t["task_token"]
 
 
+@pytest.mark.drives_the_stream
 def test_an_execution_that_entered_its_wait_on_an_older_input_gets_the_newer_one_from_the_stream(
     client: Client, stage_env: dict[str, str]
 ) -> None:
