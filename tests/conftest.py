@@ -129,7 +129,7 @@ MOTO_CONFIG: Any = {"stepfunctions": {"execute_state_machine": True}, "lambda": 
 
 #: How long the executions a test leaves running may take to stop: a Lambda task under way finishes
 #: first, and a failing one sleeps through its Retry backoff (seconds) before it sees the stop. A bound,
-#: not a timing: once a run on a stalled machine (both workers at once) needed more than 30 s.
+#: not a timing.
 STOP_SECONDS = 60.0
 
 
@@ -156,9 +156,12 @@ def stop_executions(region: str, timeout: float = STOP_SECONDS) -> list[str]:
             worker = execution.exec_worker
             if worker is None or worker.env is None:
                 continue  # still starting: stopped on a later round, once it has an environment
+            # StopExecution (not through a client: a test may have pointed AWS_ENDPOINT_URL elsewhere), on every
+            # round: moto ignores it until the program has entered its first state, and a wait woken before then
+            # would be caught (States.Timeout) and entered again, for ever
+            backend.stop_execution(execution.exec_arn)
             if execution.exec_arn not in stopped:
-                backend.stop_execution(execution.exec_arn)  # StopExecution, not through a client: a test may
-                stopped.append(execution.exec_arn)  # have pointed AWS_ENDPOINT_URL elsewhere
+                stopped.append(execution.exec_arn)
             for endpoint in list(worker.env.callback_pool_manager._pool.values()):
                 endpoint.interrupt_all()
         if time.monotonic() > deadline:
