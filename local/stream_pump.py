@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -41,6 +40,7 @@ class StreamPump:
         self._batch_size = batch_size
         self._moto_lock = moto_lock or threading.Lock()  # the local stack's: moto's memory is not thread-safe
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # set by `run`'s caller: a retry's backoff ends at once
 
     def _records(self) -> list[dict[str, Any]]:
         from moto.core import DEFAULT_ACCOUNT_ID
@@ -75,9 +75,11 @@ class StreamPump:
                 if attempt == self._retries:
                     log.exception("stream batch given up after %s retries", self._retries)
                     return
-                time.sleep(self._backoff * 2**attempt)
+                if self._stopping.wait(self._backoff * 2**attempt):
+                    return
 
     def run(self, every: float, stopping: threading.Event) -> None:
+        self._stopping = stopping
         while not stopping.wait(every):
             try:
                 self.drain()

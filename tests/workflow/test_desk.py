@@ -174,6 +174,7 @@ def test_the_work_queue_orders_by_the_nearest_deadline_and_filters(client: Clien
     assert (forged.status_code, forged.json_body["error"]["code"]) == (400, "invalid_cursor")
 
 
+@pytest.mark.drives_the_stream  # its twenty threads, and they alone, share the services it patches
 def test_twenty_conflicting_actions_at_once_exactly_one_wins(
     client: Client, stage_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
