@@ -14,7 +14,7 @@ from chalicelib import wiring
 from chalicelib.adapters.register.cases import QUEUE_PARTITIONS
 from chalicelib.domain.case import Status
 from chalicelib.service.ports import QueueFilter
-from tests.fakes import file_complaint
+from tests.fakes import FakeWorkflow, file_complaint
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 def register(n: int, status: Status, unit: str, days: int) -> list[str]:
-    services = wiring.services()
+    services = replace(wiring.services(), workflow=FakeWorkflow())  # the queue reads the register alone
     ids = []
     for k in range(n):
         case = file_complaint(services, wiring.now() - timedelta(days=days + k)).cases[0]  # distinct deadlines
