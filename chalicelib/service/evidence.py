@@ -23,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from chalicelib.domain.case import Evidence
 from chalicelib.domain.codes import new_upload_id
 from chalicelib.domain.deadlines import local_day
 from chalicelib.domain.evidence import (
+    ALLOWED,
     MAX_BYTES,
     MalformedFile,
     check_declared,
@@ -69,7 +70,7 @@ class Accepted:
     """The files a submission links, as kept, and the uploads they came from (linked with the case)."""
 
     evidence: tuple[Evidence, ...] = ()
-    uploads: tuple[Upload, ...] = field(default=())
+    uploads: tuple[Upload, ...] = ()
 
 
 NOTHING = Accepted()
@@ -106,9 +107,13 @@ def allow(
     return Allowed(upload, post, now + timedelta(seconds=evidence.upload_seconds))
 
 
-def accept(upload_ids: Sequence[str], *, now: datetime, evidence: EvidenceServices) -> Accepted:
+def accept(
+    upload_ids: Sequence[str], *, anonymous: bool = False, now: datetime, evidence: EvidenceServices
+) -> Accepted:
     """Check every upload a submission links and keep a clean copy of each; refuse the whole submission
-    (422: `upload_not_found`, `upload_used`, `upload_rejected`) if one fails, leaving nothing behind."""
+    (422: `upload_not_found`, `upload_used`, `upload_rejected`) if one fails, leaving nothing behind.
+    An anonymous reporter's file names are not kept either ("IMG_张三_0412.jpg" names them): each file
+    is named for its place and type."""
     repeated = {i for i in upload_ids if upload_ids.count(i) > 1}
     if repeated:
         raise InvalidInput("an upload is linked twice", fields={"evidence": "each upload once"})
@@ -117,7 +122,10 @@ def accept(upload_ids: Sequence[str], *, now: datetime, evidence: EvidenceServic
     try:
         for n, upload_id in enumerate(upload_ids):
             upload = _linkable(upload_id, f"evidence.{n}", now, evidence)
-            kept.append(_keep(upload, f"evidence.{n}", now, evidence))
+            item = _keep(upload, f"evidence.{n}", now, evidence)
+            kept.append(
+                replace(item, filename=f"evidence-{n + 1}{ALLOWED[item.content_type][0]}") if anonymous else item
+            )
             uploads.append(upload)
     except Exception:
         discard(Accepted(tuple(kept)), evidence)

@@ -106,7 +106,11 @@ def register(submission: Submission, *, now: datetime, services: Services) -> Re
     files = services.evidence
     if submission.evidence and files is None:
         raise RuntimeError("evidence needs the evidence services")
-    accepted = evidence.accept(submission.evidence, now=now, evidence=files) if files else evidence.NOTHING
+    accepted = (
+        evidence.accept(submission.evidence, anonymous=submission.anonymous, now=now, evidence=files)
+        if files
+        else evidence.NOTHING
+    )
     try:
         receipt = _register(submission, accepted, now, services)
     except UploadTaken as taken:  # nothing was written: the kept copies go, the case is refused whole

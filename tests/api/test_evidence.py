@@ -145,10 +145,15 @@ def test_an_anonymous_report_keeps_a_png_without_its_author(client: Client, stag
         "facts": "该超市销售过期食品。",
         "evidence": [upload_id],
     }
-    assert post(client, "/v1/complaints", report).status_code == 201
+    answer = post(client, "/v1/complaints", report)
+    assert answer.status_code == 201
     (kept,) = _objects(stage_env).values()
     assert b"Zhang San" not in kept and b"tEXt" not in kept
     assert kept == PNG_WITH_AUTHOR.replace(_png_chunk(b"tEXt", b"Author\x00Zhang San"), b"")
+    # nor is the name the reporter gave the file kept
+    case = client.http.get(f"/v1/staff/cases/{answer.json_body['id']}", headers=staff_headers("supervisor"))
+    assert [e["filename"] for e in case.json_body["evidence"]] == ["evidence-1.png"]
+    assert "shop.png" not in json.dumps([unpacked(i) for i in _cases(stage_env)], ensure_ascii=False)
 
 
 def test_a_file_larger_than_declared_is_refused_and_nothing_is_registered(
