@@ -35,8 +35,6 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 #: ISO-BMFF is one container: Android voice recorders write audio under `isom`/`mp42`/`3gp4` brands, which
 #: read as video/mp4, and a video may carry the `M4A ` brand. Either declaration takes either.
 _SAME_CONTAINER = frozenset({"audio/mp4", "video/mp4"})
-#: Types whose metadata (EXIF, XMP, IPTC, text chunks: GPS position, camera owner, time) is removed.
-STRIPPED = frozenset({"image/jpeg", "image/png"})
 
 
 def check_declared(content_type: str, size: int) -> None:
@@ -44,7 +42,7 @@ def check_declared(content_type: str, size: int) -> None:
     (the file name's shape is the request schema's)."""
     if content_type not in ALLOWED:
         raise InvalidInput(
-            f"files of type {content_type[:100]!r} are not taken; send one of: {', '.join(ALLOWED)}",
+            f"this type of file is not taken; send one of: {', '.join(ALLOWED)}",
             code="file_type_not_allowed",
             fields={"content_type": "one of " + ", ".join(ALLOWED)},
         )
@@ -149,6 +147,7 @@ def strip_png(data: bytes) -> bytes:
     return b"".join(kept)
 
 
+#: The types whose metadata (EXIF, XMP, IPTC, text chunks: GPS position, camera owner, time) is removed.
 _STRIPPERS: dict[str, Callable[[bytes], bytes]] = {"image/jpeg": strip_jpeg, "image/png": strip_png}
 
 

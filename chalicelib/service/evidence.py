@@ -114,8 +114,7 @@ def accept(
     (422: `upload_not_found`, `upload_used`, `upload_rejected`) if one fails, leaving nothing behind.
     An anonymous reporter's file names are not kept either ("IMG_张三_0412.jpg" names them): each file
     is named for its place and type."""
-    repeated = {i for i in upload_ids if upload_ids.count(i) > 1}
-    if repeated:
+    if len(set(upload_ids)) != len(upload_ids):
         raise InvalidInput("an upload is linked twice", fields={"evidence": "each upload once"})
     kept: list[Evidence] = []
     uploads: list[Upload] = []
