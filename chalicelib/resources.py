@@ -143,6 +143,28 @@ QUEUES = (DEAD_LETTER_QUEUE,)
 
 
 @dataclass(frozen=True)
+class Bucket:
+    logical_id: str
+    env_var: str  # holds the bucket's name
+    purpose: str
+    expiring: tuple[tuple[str, int], ...] = ()  # (key prefix, days): objects under it are deleted after that
+
+
+#: Where clients upload evidence files (signed S3 POST) and where the app keeps them once a submission
+#: links them (`service/evidence.py`); unlinked uploads are deleted after a day. Private, encrypted.
+UPLOAD_PREFIX = "uploads/"
+EVIDENCE_PREFIX = "evidence/"
+UNLINKED_UPLOAD_DAYS = 1
+EVIDENCE_BUCKET = Bucket(
+    "EvidenceBucket",
+    "EVIDENCE_BUCKET",
+    "evidence files: uploads waiting for their submission, and the files kept with the cases",
+    expiring=((UPLOAD_PREFIX, UNLINKED_UPLOAD_DAYS),),
+)
+BUCKETS = (EVIDENCE_BUCKET,)
+
+
+@dataclass(frozen=True)
 class StateMachine:
     logical_id: str
     env_var: str

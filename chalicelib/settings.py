@@ -53,6 +53,11 @@ class Settings:
     aws_read_timeout: float
     aws_max_attempts: int
     max_backdate_days: int  # how far in the past a clerk may date a receipt
+    evidence_bucket: str
+    upload_client_budget: int  # evidence uploads allowed per client (source IP) per window
+    upload_client_window_seconds: int
+    upload_form_seconds: int  # how long a signed upload form may be used
+    evidence_link_seconds: int  # how long a signed download link may be used
 
     @property
     def local(self) -> bool:
@@ -102,6 +107,11 @@ class Settings:
             aws_read_timeout=float(env.get("AWS_READ_TIMEOUT_SECONDS", "3")),
             aws_max_attempts=int(env.get("AWS_MAX_ATTEMPTS", "3")),
             max_backdate_days=int(env.get("MAX_BACKDATE_DAYS", "90")),
+            evidence_bucket=required("EVIDENCE_BUCKET"),
+            upload_client_budget=int(env.get("UPLOAD_CLIENT_BUDGET", "30")),
+            upload_client_window_seconds=int(env.get("UPLOAD_CLIENT_WINDOW_SECONDS", "3600")),
+            upload_form_seconds=int(env.get("UPLOAD_FORM_SECONDS", "900")),
+            evidence_link_seconds=int(env.get("EVIDENCE_LINK_SECONDS", "60")),
         )
         if staff_auth not in ("hs256", "cognito") or (staff_auth == "hs256" and not local):
             missing.append("STAFF_AUTH (cognito outside the local and test stages)")
@@ -124,6 +134,7 @@ _REQUIRED_LOCALLY = frozenset(
         "SUPERVISION_TOPIC_ARN",
         "NOTICES_TOPIC_ARN",
         "DEAD_LETTER_QUEUE_URL",
+        "EVIDENCE_BUCKET",
     }
 )
 

@@ -10,17 +10,21 @@ import functools
 from datetime import datetime, timedelta
 
 from chalicelib.adapters import aws, idempotency, register
+from chalicelib.adapters.evidence import S3EvidenceStore
 from chalicelib.adapters.notices import SnsNoticeSender, SqsDeadLetters
 from chalicelib.adapters.register.attempts import DynamoAttemptBudget
 from chalicelib.adapters.register.calendar import DynamoCalendarStore
 from chalicelib.adapters.register.cases import DynamoCaseRepository
 from chalicelib.adapters.register.outbox import DynamoOutbox
+from chalicelib.adapters.register.uploads import DynamoUploads
 from chalicelib.adapters.workflow import StepFunctionsWorkflow
 from chalicelib.api import auth
 from chalicelib.domain.deadlines import CHINA
 from chalicelib.domain.notices import Audience
 from chalicelib.domain.policy import Policy, load_policy
+from chalicelib.resources import UNLINKED_UPLOAD_DAYS
 from chalicelib.service.calendar import CalendarService
+from chalicelib.service.evidence import EvidenceServices
 from chalicelib.service.outbox import Postbox
 from chalicelib.service.tracking import Budgets
 from chalicelib.service.workflow import Services
@@ -65,6 +69,23 @@ def budgets() -> Budgets:
 
 
 @functools.cache
+def evidence() -> EvidenceServices:
+    """Evidence uploads; the S3 client is made by the first call that needs it, not here."""
+    _bound()
+    settings = get_settings()
+    return EvidenceServices(
+        uploads=DynamoUploads(),
+        store=S3EvidenceStore(settings.evidence_bucket),
+        budget=DynamoAttemptBudget(
+            "upload", settings.upload_client_budget, timedelta(seconds=settings.upload_client_window_seconds)
+        ),
+        upload_seconds=settings.upload_form_seconds,
+        keep=timedelta(days=UNLINKED_UPLOAD_DAYS),
+        download_seconds=settings.evidence_link_seconds,
+    )
+
+
+@functools.cache
 def policy() -> Policy:
     return load_policy(get_settings().policy_profile)
 
@@ -83,6 +104,7 @@ def services() -> Services:
         task_retry=timedelta(seconds=settings.task_retry_seconds),
         secret=settings.app_secret,
         max_backdate=timedelta(days=settings.max_backdate_days),
+        evidence=evidence(),
     )
 
 
@@ -101,6 +123,7 @@ def reset() -> None:
         cases,
         calendar,
         budgets,
+        evidence,
         policy,
         services,
         postbox,

@@ -48,4 +48,12 @@ MANAGED_POLICIES: dict[str, str] = {
 SCOPED_WILDCARDS: dict[str, str] = {
     "/index/*": "the register table's own indexes (the work queue and the reconciliation query them)",
     ":execution:": "executions of the case workflow only: their names (case id + generation) are made at run time",
+    "/uploads/*": (
+        "evidence uploads under one prefix of the evidence bucket: each key is a new random id made per upload, "
+        "and the API signs the client's POST of it (so needs PutObject there), reads it and deletes it"
+    ),
+    "/evidence/*": (
+        "the evidence files kept under one prefix of the evidence bucket, each key a new random id: the API "
+        "writes each once, signs the staff's downloads (GetObject) and deletes a copy of a refused submission"
+    ),
 }

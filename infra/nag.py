@@ -60,6 +60,17 @@ def suppress(stack: ComplaintsStack) -> None:
         accept(role, "IAM5[Resource::*]", _no_resource_arn(*_XRAY, *stream))
     accept(stack.state_machine.role, "IAM5[Resource::*]", _no_resource_arn(*_MACHINE))
     accept(stack.roles[API_FUNCTION], _INDEXES, SCOPED_WILDCARDS["/index/*"])
+    for logical in stack.buckets:
+        for prefix in (resources.UPLOAD_PREFIX, resources.EVIDENCE_PREFIX):
+            wildcard = f"/{prefix}*"
+            accept(stack.roles[API_FUNCTION], f"IAM5[Resource::<{logical}.Arn>{wildcard}]", SCOPED_WILDCARDS[wildcard])
+    if stack.access_logs_bucket is not None:
+        accept(
+            stack.access_logs_bucket,
+            "S1",
+            "this bucket receives the evidence bucket's server access logs; logging its own access into itself "
+            "would log every log delivery (a loop), and only S3's log delivery and administrators reach it",
+        )
     executions = f"arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{stack.state_machine_name}:*"
     accept(stack.roles[resources.HANDOVER_FUNCTION], f"IAM5[Resource::{executions}]", SCOPED_WILDCARDS[":execution:"])
     managed = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"

@@ -4,7 +4,7 @@ Where each part comes from, so that nothing is declared twice:
 
 - functions, routes, the schedule: the Chalice app (`app.py`, `chalicelib/api/`), packaged by
   `chalice.cdk.Chalice`; their memory and timeouts: `infra/functions.py`;
-- tables (keys, indexes, stream, TTL), topics, queues, the state machine and its substitutions:
+- tables (keys, indexes, stream, TTL), topics, queues, buckets, the state machine and its substitutions:
   `chalicelib/resources.py`, as the local stack provisions them; the ASL: `infra/statemachine/`;
 - the staff groups: `chalicelib/domain/roles.py`; the error shape of gateway answers: `chalicelib/api/http.py`;
 - what differs per stage: the CDK context (`infra/cdk.json`, `infra/stages.py`);
@@ -37,6 +37,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
@@ -72,8 +73,8 @@ HANDOVER_RETRIES = 50
 #: The log line the workflow function writes when a deadline passes unmet (chalicelib/service/workflow.py).
 OVERDUE_LOG_MESSAGE = "deadline_overdue"
 OVERDUE_METRIC = "DeadlinesOverdue"
-#: Public endpoints the WAF rate rule guards (tracking-code guesses, floods of submissions).
-PUBLIC_PATH = "/v1/complaints"
+#: Public endpoints the WAF rate rule guards (tracking-code guesses, floods of submissions and uploads).
+PUBLIC_PATHS = ("/v1/complaints", "/v1/uploads")
 
 
 def logical_id(function: str) -> str:
@@ -96,6 +97,8 @@ class ComplaintsStack(Stack):
         self.tables = {t.logical_id: self._table(t) for t in resources.TABLES}
         self.topics = {t.logical_id: self._topic(t) for t in resources.TOPICS}
         self.queues = {q.logical_id: self._queue(q.logical_id, q.purpose) for q in resources.QUEUES}
+        self.access_logs_bucket = self._access_logs_bucket() if resources.BUCKETS else None
+        self.buckets = {b.logical_id: self._bucket(b) for b in resources.BUCKETS}
         self.stream_failures = {
             resources.OUTBOX_FUNCTION: self._queue("OutboxStreamFailures", "stream batches the sender could not take"),
             resources.HANDOVER_FUNCTION: self._queue(
@@ -193,6 +196,53 @@ class ComplaintsStack(Stack):
         )
         _logical(queue, name)
         return queue
+
+    def _bucket(self, declared: resources.Bucket) -> s3.Bucket:
+        """Private (every public access blocked, no ACLs), encrypted with the data key, TLS only, its
+        access logged; what its declaration says expires does. Clients upload with a signed POST policy
+        from a browser, so it takes cross-origin POSTs: the policy, not the origin, decides what is stored."""
+        bucket = s3.Bucket(
+            self,
+            declared.logical_id,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,  # one data key per bucket and hour, not a KMS call per object
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix=f"{declared.logical_id}/",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id=f"expire-{prefix.strip('/')}",
+                    prefix=prefix,
+                    expiration=Duration.days(days),
+                    abort_incomplete_multipart_upload_after=Duration.days(days),
+                )
+                for prefix, days in declared.expiring
+            ],
+            cors=[s3.CorsRule(allowed_methods=[s3.HttpMethods.POST], allowed_origins=["*"], max_age=3600)],
+            removal_policy=self.retain,
+        )
+        _logical(bucket, declared.logical_id)
+        return bucket
+
+    def _access_logs_bucket(self) -> s3.Bucket:
+        """Who read or wrote which evidence file, as S3 sees it (beside the app's own audit trail)."""
+        return s3.Bucket(
+            self,
+            "AccessLogsBucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,  # log delivery by bucket policy (cdk.json)
+            encryption=s3.BucketEncryption.S3_MANAGED,  # server access logs cannot go to a KMS-encrypted bucket
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            lifecycle_rules=[
+                s3.LifecycleRule(id="expire-logs", expiration=Duration.days(self.config.log_retention_days))
+            ],
+            removal_policy=self.retain,
+        )
 
     def _app_secret(self) -> secretsmanager.Secret:
         """`APP_SECRET` (keys the access-code hashes, signs cursors, seals stored replies): generated here,
@@ -304,6 +354,7 @@ class ComplaintsStack(Stack):
                 _allow(["states:StartExecution", "states:SendTaskSuccess"], machine_arn),
                 _allow(["sqs:ReceiveMessage"], dead_letters.queue_arn),  # staff look at dead letters
                 _allow(read_write_key, self.key.key_arn),
+                *self._evidence_access(),
             ],
             resources.WORKFLOW_FUNCTION: [
                 _allow([*register_items, "dynamodb:Query"], register.table_arn),  # a case is read by its partition
@@ -346,6 +397,18 @@ class ComplaintsStack(Stack):
         }
         return by_function[function]
 
+    def _evidence_access(self) -> list[iam.PolicyStatement]:
+        """The API signs the clients' uploads (PutObject under `uploads/`) and the staff's downloads (GetObject
+        under `evidence/`); it reads an upload, writes its clean copy, and deletes what is no longer needed."""
+        bucket = self.buckets[resources.EVIDENCE_BUCKET.logical_id]
+        uploads = bucket.arn_for_objects(f"{resources.UPLOAD_PREFIX}*")
+        kept = bucket.arn_for_objects(f"{resources.EVIDENCE_PREFIX}*")
+        return [
+            _allow(["s3:PutObject", "s3:GetObject", "s3:DeleteObject"], uploads, kept),
+            # without it S3 answers a missing upload with 403, not 404 (HeadObject): "not uploaded" is a 4xx
+            _allow(["s3:ListBucket"], bucket.bucket_arn),
+        ]
+
     @property
     def state_machine_arn(self) -> str:
         """Built from its name, not referenced: the workflow function it invokes would otherwise depend on it
@@ -373,6 +436,7 @@ class ComplaintsStack(Stack):
         env |= {t.env_var: self.tables[t.logical_id].table_name for t in resources.TABLES}
         env |= {t.env_var: self.topics[t.logical_id].topic_arn for t in resources.TOPICS}
         env |= {q.env_var: self.queues[q.logical_id].queue_url for q in resources.QUEUES}
+        env |= {b.env_var: self.buckets[b.logical_id].bucket_name for b in resources.BUCKETS}
         env |= {m.env_var: self.state_machine_arn for m in resources.STATE_MACHINES}
         if self.config.sms_sender_id:
             env["NOTICE_SMS_SENDER_ID"] = self.config.sms_sender_id
@@ -575,16 +639,7 @@ class ComplaintsStack(Stack):
                             limit=self.config.public_requests_per_5_minutes,
                             evaluation_window_sec=300,
                             aggregate_key_type="IP",
-                            scope_down_statement=wafv2.CfnWebACL.StatementProperty(
-                                byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-                                    positional_constraint="CONTAINS",  # with or without the stage's prefix
-                                    search_string=PUBLIC_PATH,
-                                    text_transformations=[
-                                        wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
-                                    ],
-                                )
-                            ),
+                            scope_down_statement=_any_path(PUBLIC_PATHS),
                         )
                     ),
                     visibility_config=_visibility("PublicEndpointsPerClient"),
@@ -755,6 +810,24 @@ def _gateway_responses() -> dict[str, Any]:
             503, "service_unavailable", "the service is briefly unavailable; try again shortly", **{"Retry-After": "5"}
         ),
     }
+
+
+def _any_path(paths: tuple[str, ...]) -> wafv2.CfnWebACL.StatementProperty:
+    """A request whose path holds one of `paths` (with or without the stage's prefix)."""
+    matches = [
+        wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                positional_constraint="CONTAINS",
+                search_string=path,
+                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+            )
+        )
+        for path in paths
+    ]
+    if len(matches) == 1:
+        return matches[0]
+    return wafv2.CfnWebACL.StatementProperty(or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=matches))
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

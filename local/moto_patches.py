@@ -1,15 +1,20 @@
-"""Where the local stack changes moto's behaviour, and why: costs that grew with every case.
+"""Where the local stack changes moto's behaviour, and why: costs that grew with every case, and one
+check AWS makes that moto skips (S3 POST policies).
 
-Both reach into moto's private API (moto is pinned for it) and keep what moto answers unchanged.
+All reach into moto's private API (moto is pinned for it); the cost cuts keep what moto answers unchanged.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
+import json
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
+from xml.sax.saxutils import escape
 
 import moto.dynamodb.models as dynamodb_models
 from moto.core.common_models import BaseModel
@@ -116,3 +121,48 @@ def _rollback_copy(table: Table, touched: list[Key]) -> Table:
         if range_value in backup.items[hash_value]:
             backup.items[hash_value][range_value] = copy.deepcopy(table.items[hash_value][range_value])
     return backup
+
+
+def enforce_post_policies() -> None:
+    """moto stores whatever a browser-style S3 POST sends, its signed policy unread: a file larger than the
+    policy allows, of another type, at another key, or after the policy expired. AWS refuses each; so does
+    moto after this (the signature itself is still not checked). What AWS answers: 400 EntityTooLarge or
+    EntityTooSmall, 403 AccessDenied "Invalid according to Policy: …"."""
+    from moto.s3.responses import S3Response
+
+    post = S3Response._bucket_response_post
+
+    def checked(self: S3Response, request: Any, bucket_name: str) -> Any:
+        fields = {k.lower(): v[0] if isinstance(v, list) else v for k, v in self.querystring.items()}
+        if not self.is_delete_keys() and "policy" in fields:
+            refused = _policy_refusal(fields, bucket_name, len(self.body or b""), datetime.now(UTC))
+            if refused:
+                status, code, message = refused
+                body = f"<Error><Code>{code}</Code><Message>{escape(message)}</Message></Error>"
+                return status, {"Content-Type": "application/xml"}, body
+        return post(self, request, bucket_name)
+
+    S3Response._bucket_response_post = checked  # type: ignore[method-assign]
+
+
+def _policy_refusal(fields: dict[str, str], bucket: str, size: int, now: datetime) -> tuple[int, str, str] | None:
+    """What S3 answers a POST whose form breaks its policy, or None when the form keeps to it."""
+    policy = json.loads(base64.b64decode(fields["policy"]))
+    if datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00")) < now:
+        return 403, "AccessDenied", "Invalid according to Policy: Policy expired."
+    for condition in policy["conditions"]:
+        if isinstance(condition, dict):
+            ((name, wanted),) = condition.items()
+            operator = "eq"
+        elif condition[0] == "content-length-range":
+            if size > int(condition[2]):
+                return 400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"
+            if size < int(condition[1]):
+                return 400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"
+            continue
+        else:
+            operator, name, wanted = condition[0], condition[1].lstrip("$"), condition[2]
+        got = bucket if name == "bucket" else fields.get(name.lower(), "")
+        if not (got == wanted if operator == "eq" else got.startswith(wanted)):
+            return 403, "AccessDenied", f"Invalid according to Policy: Policy Condition failed: {json.dumps(condition)}"
+    return None

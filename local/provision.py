@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import boto3
 
-from chalicelib.resources import QUEUES, STATE_MACHINES, TABLES, TOPICS
+from chalicelib.resources import BUCKETS, QUEUES, STATE_MACHINES, TABLES, TOPICS, Bucket
 from local.stage import PROJECT_DIR
 
 #: moto does not check roles; in AWS the deployment creates the state machine's role.
@@ -42,6 +43,13 @@ def provision(env: Mapping[str, str], endpoint_url: str | None = None) -> list[s
     sqs = boto3.client("sqs", endpoint_url=endpoint_url)
     for queue in QUEUES:
         created.append(sqs.create_queue(QueueName=env[queue.env_var].rsplit("/", 1)[-1])["QueueUrl"])
+    s3 = boto3.client("s3", endpoint_url=endpoint_url)
+    existing_buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for bucket in BUCKETS:
+        name = env[bucket.env_var]
+        if name not in existing_buckets:
+            _create_bucket(s3, name, bucket)
+            created.append(name)
     stepfunctions = boto3.client("stepfunctions", endpoint_url=endpoint_url)
     for machine in STATE_MACHINES:
         arn = env[machine.env_var]
@@ -56,3 +64,29 @@ def provision(env: Mapping[str, str], endpoint_url: str | None = None) -> list[s
         )
         created.append(arn)
     return created
+
+
+def _create_bucket(s3: Any, name: str, declared: Bucket) -> None:
+    """Private as in AWS: public access blocked, encrypted, its declared prefixes expiring."""
+    region = s3.meta.region_name
+    where = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=name, **where)
+    block = dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True)
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=block)
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    if declared.expiring:
+        rules = [
+            {
+                "ID": f"expire-{prefix.strip('/')}",
+                "Filter": {"Prefix": prefix},
+                "Status": "Enabled",
+                "Expiration": {"Days": days},
+            }
+            for prefix, days in declared.expiring
+        ]
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": rules})

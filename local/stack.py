@@ -30,6 +30,7 @@ from local.console import quiet_metrics
 from local.lambda_bridge import app_handlers, route_lambda_invocations
 from local.moto_patches import (
     back_up_only_what_transactions_touch,
+    enforce_post_policies,
     forget_model_instances,
     parse_each_state_machine_once,
 )
@@ -65,6 +66,7 @@ def start_moto(port: int) -> MotoServer:
     forget_model_instances()
     parse_each_state_machine_once()
     back_up_only_what_transactions_touch()
+    enforce_post_policies()
     server = MotoServer(port)
     server.start()
     # Must be set before any state machine is created, or executions never run. Lambda tasks run

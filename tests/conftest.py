@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ import botocore.loaders
 import botocore.session
 import hypothesis
 import pytest
+import requests
 from chalice.test import Client
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -44,6 +46,31 @@ COMPLAINT: dict[str, Any] = {
     "product": {"name": "鲜牛奶", "brand": "某某", "quantity": 2, "price": 12.5, "purchase_date": "2026-11-01"},
     "amount": 25.0,
 }
+
+
+def jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + struct.pack(">H", len(payload) + 2) + payload
+
+
+#: The smallest file that is a JPEG to a magic-number check: SOI, JFIF, a quantisation table, a scan, EOI.
+TINY_JPEG = (
+    b"\xff\xd8"
+    + jpeg_segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+    + jpeg_segment(0xDB, b"\x00" + bytes(range(64)))
+    + jpeg_segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
+    + b"\x12\x34\x56\x78"
+    + b"\xff\xd9"
+)
+
+
+def upload(client: Client, data: bytes, content_type: str = "image/jpeg", filename: str = "receipt.jpg") -> str:
+    """Ask for an upload form and upload `data` with it, as a browser would; the upload id."""
+    answer = post(client, "/v1/uploads", {"filename": filename, "content_type": content_type, "size": len(data)})
+    assert answer.status_code == 201, answer.json_body
+    form = answer.json_body
+    sent = requests.post(form["url"], data=form["fields"], files={"file": (filename, data)}, timeout=10)
+    assert sent.status_code == 204, sent.text
+    return str(form["upload_id"])
 
 
 class _UniquePaths(list[str]):
@@ -109,6 +136,20 @@ def each_state_machine_parsed_once(one_botocore_loader: None) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(StepFunctionsParserBackend, "_validate_definition", staticmethod(validate_once))
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def s3_post_policies_enforced() -> Iterator[None]:
+    """AWS refuses an S3 POST that breaks its signed policy; moto stores it unless told (local/moto_patches.py,
+    which the local stack applies too)."""
+    from moto.s3.responses import S3Response
+
+    from local.moto_patches import enforce_post_policies
+
+    post = S3Response._bucket_response_post
+    enforce_post_policies()
+    yield
+    S3Response._bucket_response_post = post  # type: ignore[method-assign]
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ can compare the work two paths do.
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from chalicelib.domain.notices import Notice
 from chalicelib.domain.policy import load_policy
 from chalicelib.errors import VersionConflict
 from chalicelib.service.calendar import CalendarService
+from chalicelib.service.evidence import EvidenceServices
 from chalicelib.service.intake import Receipt, Submission, register
 from chalicelib.service.ports import (
     AttemptBudget,
@@ -29,12 +31,18 @@ from chalicelib.service.ports import (
     CaseRepository,
     Claim,
     Ended,
+    EvidenceStore,
     Page,
+    PresignedPost,
     QueueFilter,
     Run,
     Spent,
+    StoredObject,
     Task,
     TrackingCodeTaken,
+    Upload,
+    Uploads,
+    UploadTaken,
     Workflow,
 )
 from chalicelib.service.workflow import Services
@@ -50,11 +58,16 @@ class FakeCases(CaseRepository):
     stream: list[tuple[str, int]] = field(default_factory=list)  # the writes marked as hand-offs: case id, version
     audit: dict[str, list[AuditEntry]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    linked: dict[str, str] = field(default_factory=dict)  # upload id -> the case that linked it
 
-    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, now: datetime) -> None:
+    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, now: datetime, uploads: Sequence[str] = ()) -> None:
         self.calls.append("add")
         if any(case.tracking_code in self.claims for case, _ in cases):
             raise TrackingCodeTaken()
+        for upload_id in uploads:
+            if upload_id in self.linked:
+                raise UploadTaken(upload_id)
+        self.linked |= dict.fromkeys(uploads, cases[0][0].id)
         for case, events in cases:
             case.version = 1
             self.cases[case.id] = copy.deepcopy(case)
@@ -163,6 +176,55 @@ class FakeBudget(AttemptBudget):
         self.spent[key] -= 1
 
 
+@dataclass
+class FakeUploads(Uploads):
+    uploads: dict[str, Upload] = field(default_factory=dict)
+
+    def add(self, upload: Upload) -> None:
+        self.uploads[upload.id] = upload
+
+    def get(self, upload_id: str) -> Upload | None:
+        return self.uploads.get(upload_id)
+
+
+@dataclass
+class FakeEvidenceStore(EvidenceStore):
+    """A bucket in a dict: an object's ETag is its digest."""
+
+    objects: dict[str, bytes] = field(default_factory=dict)
+
+    def presign_post(self, key: str, content_type: str, max_size: int, expires_in: int) -> PresignedPost:
+        return PresignedPost("https://bucket.example/", {"key": key, "Content-Type": content_type})
+
+    def head(self, key: str) -> StoredObject | None:
+        data = self.objects.get(key)
+        return None if data is None else StoredObject(len(data), hashlib.md5(data).hexdigest())
+
+    def read(self, key: str, etag: str) -> bytes | None:
+        stored = self.head(key)
+        return self.objects[key] if stored and stored.etag == etag else None
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = data
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def presign_get(self, key: str, filename: str, content_type: str, expires_in: int) -> str:
+        return f"https://bucket.example/{key}?signed"
+
+
+def evidence_services(store: FakeEvidenceStore | None = None, uploads: FakeUploads | None = None) -> EvidenceServices:
+    return EvidenceServices(
+        uploads=uploads or FakeUploads(),
+        store=store or FakeEvidenceStore(),
+        budget=FakeBudget(100),
+        upload_seconds=900,
+        keep=timedelta(days=1),
+        download_seconds=60,
+    )
+
+
 class NoStoredCalendar(CalendarStore):
     def get(self, year: int) -> YearSchedule | None:
         return None
@@ -171,7 +233,9 @@ class NoStoredCalendar(CalendarStore):
         raise NotImplementedError
 
 
-def services(cases: FakeCases | None = None, workflow: FakeWorkflow | None = None) -> Services:
+def services(
+    cases: FakeCases | None = None, workflow: FakeWorkflow | None = None, evidence: EvidenceServices | None = None
+) -> Services:
     return Services(
         cases=cases or FakeCases(),
         workflow=workflow or FakeWorkflow(),
@@ -181,6 +245,7 @@ def services(cases: FakeCases | None = None, workflow: FakeWorkflow | None = Non
         task_retry=timedelta(seconds=60),
         secret=b"test-secret-of-the-fake-services!",
         max_backdate=timedelta(days=90),
+        evidence=evidence,
     )
 
 

@@ -37,6 +37,8 @@ _OUTAGE_CODES = frozenset(
         "ProvisionedThroughputExceededException",
         "RequestLimitExceeded",
         "TransactionInProgressException",
+        "InternalError",  # S3's
+        "SlowDown",  # S3's throttling
     }
 )
 
@@ -72,6 +74,8 @@ class _Clients:
                     read_timeout=settings.aws_read_timeout,
                     retries=retries(settings),
                     parameter_validation=service != "dynamodb",
+                    # S3's signed forms and links: SigV4 (without it botocore signs POST policies with SigV2)
+                    signature_version="s3v4" if service == "s3" else None,
                 )
                 self._session = self._session or botocore.session.get_session()
                 found = self._made[service] = self._session.create_client(service, config=config)

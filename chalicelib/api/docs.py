@@ -26,7 +26,7 @@ _ERROR_TEXT = {
     409: "not allowed in the case's current state, or a conflicting request",
     413: "body too large",
     415: "body is not JSON",
-    422: "invalid fields",
+    422: "invalid fields, or an evidence file refused (the code says why)",
     429: "too many attempts; see Retry-After",
     503: "AWS briefly unavailable; nothing was lost, retry after Retry-After",
 }

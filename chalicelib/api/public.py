@@ -1,4 +1,4 @@
-"""Public endpoints: submit, track, and act on one's own case with the access code."""
+"""Public endpoints: upload evidence, submit, track, and act on one's own case with the access code."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from chalicelib.api import schemas, views
 from chalicelib.api.http import Call, HeaderParam, operation
 from chalicelib.domain.case import Actor, Case
 from chalicelib.observability import count_received
-from chalicelib.service import intake, tracking
+from chalicelib.service import evidence, intake, tracking
 
 bp = Blueprint(__name__)
 
@@ -51,6 +51,25 @@ def submit(call: Call) -> schemas.ReceiptOut:
     return schemas.ReceiptOut.model_validate(
         once("public", call.header("Idempotency-Key"), body, register_json, bp.lambda_context)
     )
+
+
+@operation(
+    bp,
+    "POST",
+    "/v1/uploads",
+    summary="Ask to upload an evidence file: a signed form that takes this one file for a few minutes",
+    tag=TAG,
+    body=schemas.UploadIn,
+    response=schemas.UploadOut,
+    status=201,
+    errors_=(429,),
+)
+def upload(call: Call) -> schemas.UploadOut:
+    body: schemas.UploadIn = call.body
+    allowed = evidence.allow(
+        body.filename, body.content_type, body.size, client=call.client, now=wiring.now(), evidence=wiring.evidence()
+    )
+    return views.upload(allowed)
 
 
 def _public_view(case: Case) -> schemas.PublicCaseOut:

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from chalicelib.domain.case import Channel, Kind, Status
 from chalicelib.domain.deadlines import Basis
+from chalicelib.domain.evidence import ALLOWED, MAX_BYTES, MAX_FILES
 from chalicelib.domain.lifecycle import commands as cmd
 from chalicelib.domain.values import Money, Text100, Text200, Text300, Text2000, Text5000
 
@@ -110,7 +111,9 @@ class SubmissionIn(Body):
     place: Text300 | None = None
     product: ProductIn | None = None
     amount: Money | None = Field(None, description="amount in dispute, CNY")
-    evidence: Annotated[list[UploadId], Field(max_length=20)] = []
+    evidence: Annotated[list[UploadId], Field(max_length=MAX_FILES)] = Field(
+        [], description=f"up to {MAX_FILES} upload ids from POST /v1/uploads, each uploaded and not yet linked"
+    )
 
 
 class StaffIntakeIn(SubmissionIn):
@@ -128,6 +131,18 @@ class FeedbackIn(cmd.Feedback, Body):
 
 class AppealIn(cmd.Appeal, Body):
     pass
+
+
+#: A file's name as its uploader knows it: no path, no control characters (it names the download).
+FileName = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=r"^[^/\\\x00-\x1f\x7f]+$")]
+
+
+class UploadIn(Body):
+    filename: FileName
+    content_type: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description="one of " + ", ".join(ALLOWED)
+    )
+    size: Annotated[int, Field(ge=0)] = Field(description=f"the file's size in bytes, at most {MAX_BYTES}")
 
 
 class CalendarYearIn(Body):
@@ -195,6 +210,13 @@ class CalendarYearOut(Out):
     holidays: list[date]
     adjusted_workdays: list[date]
     source: str
+
+
+class UploadOut(Out):
+    upload_id: str = Field(description="what a submission's `evidence` lists once the file is uploaded")
+    url: str = Field(description="where to POST the file: a multipart form of `fields`, then the file as `file`")
+    fields: dict[str, str] = Field(description="the signed form fields, sent as they are, before the file")
+    expires_at: datetime = Field(description="the form is refused after this; link the upload within a day")
 
 
 class ServiceOut(Out):
@@ -302,6 +324,24 @@ class AuditOut(Out):
     what: str
 
 
+class EvidenceOut(Out):
+    n: int = Field(description="its number: GET /v1/staff/cases/{case_id}/evidence/{n} downloads it")
+    filename: str
+    content_type: str = Field(description="what its bytes are, whatever the uploader declared")
+    size: int
+    sha256: str = Field(description="of the file as kept")
+    metadata_removed: bool = Field(description="true when EXIF/XMP metadata (GPS position …) was removed")
+
+
+class EvidenceDownloadOut(Out):
+    url: str = Field(description="downloads the file as an attachment until `expires_at`")
+    expires_at: datetime
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
 class StaffCaseOut(Out):
     id: str
     tracking_code: str
@@ -326,7 +366,7 @@ class StaffCaseOut(Out):
     text_redacted: bool = Field(description="true when the free text is the copy with identity removed")
     product: dict[str, Any] | None
     amount: Decimal | None
-    evidence: list[str]
+    evidence: list[EvidenceOut]
     first_responder: StaffRef | None
     unit: str | None
     handler: StaffRef | None

@@ -19,7 +19,7 @@ from chalicelib.api.auth import ANY_STAFF, Principal
 from chalicelib.api.http import Call, HeaderParam, operation
 from chalicelib.api.public import IDEMPOTENCY_KEY, register_json
 from chalicelib.domain.lifecycle.actions import STAFF_ACTIONS
-from chalicelib.domain.lifecycle.authorization import ACTION_ROLES
+from chalicelib.domain.lifecycle.authorization import ACTION_ROLES, EVIDENCE_ROLES
 from chalicelib.domain.roles import ADMIN, CLERK, HANDLER, SUPERVISOR
 from chalicelib.errors import InvalidInput, MalformedRequest
 from chalicelib.service import desk
@@ -207,6 +207,23 @@ def audit_trail(call: Call, case_id: str) -> schemas.AuditPageOut:
 )
 def respondent_notice(call: Call, case_id: str) -> schemas.RespondentNoticeOut:
     return schemas.RespondentNoticeOut(**desk.respondent_notice(desk.load(case_id, wiring.services())))
+
+
+@operation(
+    bp,
+    "GET",
+    "/v1/staff/cases/{case_id}/evidence/{n}",
+    summary="Download an evidence file (numbered from 1): a short-lived signed link; each download is audited",
+    tag=CASE_TAG,
+    response=schemas.EvidenceDownloadOut,
+    roles=EVIDENCE_ROLES,
+    errors_=(404,),
+)
+def evidence_file(call: Call, case_id: str, n: str) -> schemas.EvidenceDownloadOut:
+    number = int(n) if n.isascii() and n.isdigit() and len(n) < 4 else 0
+    return views.evidence_download(
+        desk.evidence_file(case_id, number, _staff(call.staff), wiring.services(), wiring.now())
+    )
 
 
 ACTION_BODIES: dict[str, type[schemas.ActionIn]] = {

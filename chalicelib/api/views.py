@@ -7,13 +7,14 @@ from datetime import datetime
 
 from chalicelib.api import schemas
 from chalicelib.domain.calendar import YearSchedule
-from chalicelib.domain.case import Actor, Case, Event
+from chalicelib.domain.case import Actor, Case, Event, Evidence
 from chalicelib.domain.codec import from_plain, to_plain
 from chalicelib.domain.deadlines import Deadline
 from chalicelib.domain.lifecycle.steps import step_of
 from chalicelib.domain.lifecycle.summary import CaseSummary
 from chalicelib.domain.redaction import redact
 from chalicelib.service.desk import CaseRecord
+from chalicelib.service.evidence import Allowed, Download
 from chalicelib.service.intake import FREE_TEXT, Receipt, Submission
 from chalicelib.service.ports import AuditEntry
 
@@ -115,8 +116,7 @@ def _staff_event(event: Event, case: Case, visible: bool) -> schemas.StaffTimeli
     """What the complainant wrote later (a comment, a reason) is free text too: redacted unless visible."""
     data = event.data
     if not visible and event.actor.kind == "public":
-        person = case.complainant
-        identity = (person.name, person.phone, person.email, person.address) if person else ()
+        identity = _identity(case)
         data = {k: redact(v, identity) if isinstance(v, str) else v for k, v in data.items()}
     return schemas.StaffTimelineEntryOut(
         at=event.at, type=event.type, actor=_staff_ref(event.actor), public=event.public, **data
@@ -142,10 +142,46 @@ def staff_case(record: CaseRecord, now: datetime) -> schemas.StaffCaseOut:
         "first_responder": _staff_ref(case.first_responder),
         "deadlines": {name: staff_deadline(d, now) for name, d in case.deadlines.items()},
         "timeline": [_staff_event(e, case, visible) for e in record.timeline],
+        "evidence": [_evidence(n, item, case, visible) for n, item in enumerate(case.evidence, start=1)],
     }
     fields = schemas.StaffCaseOut.model_fields
     return schemas.StaffCaseOut(
         **{name: plain.get(name) for name in fields if name in plain or fields[name].is_required()}
+    )
+
+
+def _identity(case: Case) -> tuple[str | None, ...]:
+    person = case.complainant
+    return (person.name, person.phone, person.email, person.address) if person else ()
+
+
+def _evidence(n: int, item: Evidence, case: Case, visible: bool) -> schemas.EvidenceOut:
+    """A file's name may name the complainant ("张三的发票.jpg"): redacted unless identity is visible."""
+    return schemas.EvidenceOut(
+        n=n,
+        filename=item.filename if visible else redact(item.filename, _identity(case)),
+        content_type=item.content_type,
+        size=item.size,
+        sha256=item.sha256,
+        metadata_removed=item.metadata_removed,
+    )
+
+
+def evidence_download(got: Download) -> schemas.EvidenceDownloadOut:
+    item = got.evidence
+    return schemas.EvidenceDownloadOut(
+        url=got.url,
+        expires_at=got.expires_at,
+        filename=got.filename,
+        content_type=item.content_type,
+        size=item.size,
+        sha256=item.sha256,
+    )
+
+
+def upload(allowed: Allowed) -> schemas.UploadOut:
+    return schemas.UploadOut(
+        upload_id=allowed.upload.id, url=allowed.post.url, fields=allowed.post.fields, expires_at=allowed.expires_at
     )
 
 

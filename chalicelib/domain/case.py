@@ -119,6 +119,21 @@ class Product:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """A file linked at intake (receipts, photos, contracts, recordings), as kept: checked, its metadata
+    removed where it could identify or locate its author, and fingerprinted."""
+
+    upload_id: str
+    key: str  # where the kept file is (the evidence bucket)
+    filename: str  # as the uploader named it
+    content_type: str  # what its bytes are (sniffed), not what the client said
+    size: int  # bytes kept
+    sha256: str  # of the bytes kept (hex)
+    original_sha256: str | None = None  # of the bytes received, when metadata was removed from them
+    metadata_removed: bool = False
+
+
+@dataclass(frozen=True)
 class Actor:
     """Who did something: the public (complainant), a member of staff, or the system."""
 
@@ -167,7 +182,7 @@ class Case:
     place: str | None = None
     product: Product | None = None
     amount: Decimal | None = None
-    evidence: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
     first_responder: Actor | None = None
     linked_case_ids: tuple[str, ...] = ()
     deadlines: dict[str, Deadline] = field(default_factory=dict)

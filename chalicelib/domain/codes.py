@@ -3,6 +3,7 @@
 - `id`: time-ordered, 26 characters (ULID layout, Crockford base32) — for staff and storage.
 - `tracking_code`: 12 digits, the last a Luhn check digit, so a code read out on the phone or
   typed with one wrong or two swapped digits is recognised as wrong before any look-up.
+- upload ids: 128 random bits (evidence files' keys are made of them).
 - `access_code`: 8 random digits shown once. Only a keyed hash is kept: HMAC-SHA256 under the app's
   secret (held by the deployment, never in the table) over the tracking code and the access code.
   A slow hash (scrypt) would cost ~0.5 s per look on a small Lambda and still lose to an offline
@@ -28,6 +29,12 @@ ACCESS_CODE_LENGTH = 8
 def new_case_id(now: datetime) -> str:
     value = (int(now.timestamp() * 1000) << 80) | secrets.randbits(80)
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
+
+
+def new_upload_id() -> str:
+    """An upload's id, and the random part of its files' keys: 128 random bits, URL-safe (22 characters),
+    so a key can be neither guessed nor chosen to overwrite another file."""
+    return secrets.token_urlsafe(16)
 
 
 def _luhn_digit(digits: str) -> str:

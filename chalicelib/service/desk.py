@@ -8,9 +8,10 @@ from typing import Any
 
 from chalicelib.domain.case import Actor, Case, Event, Kind
 from chalicelib.domain.lifecycle.actions import STAFF_ACTIONS
-from chalicelib.domain.lifecycle.authorization import authorize, may_see_identity
+from chalicelib.domain.lifecycle.authorization import authorize, authorize_evidence, may_see_identity
 from chalicelib.domain.lifecycle.steps import step_of
 from chalicelib.errors import InvalidInput, NotFound, VersionConflict
+from chalicelib.service import evidence
 from chalicelib.service.ports import AuditEntry, Page, QueueFilter
 from chalicelib.service.workflow import Services, commit
 
@@ -51,6 +52,21 @@ def record(case_id: str, staff: Staff, services: Services, now: datetime) -> Cas
             case.id, AuditEntry(now, staff.actor.id or "", staff.actor.name or "", staff.roles, what)
         )
     return CaseRecord(case, services.cases.timeline(case.id), visible)
+
+
+def evidence_file(case_id: str, n: int, staff: Staff, services: Services, now: datetime) -> evidence.Download:
+    """A short-lived link to the case's `n`th evidence file (from 1), for those handling the case; each
+    is a look at the complainant's data, written to the audit trail before the link is made."""
+    case = load(case_id, services)
+    authorize_evidence(case, staff.actor, staff.roles)
+    if not 1 <= n <= len(case.evidence) or services.evidence is None:
+        raise NotFound(f"case {case_id} has no evidence file {n}")
+    item = case.evidence[n - 1]
+    what = f"evidence file {n} ({item.content_type}, sha256 {item.sha256[:12]})"
+    services.cases.record_read(
+        case.id, AuditEntry(now, staff.actor.id or "", staff.actor.name or "", staff.roles, what)
+    )
+    return evidence.download(item, now, services.evidence)
 
 
 def audit_trail(

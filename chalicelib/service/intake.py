@@ -8,14 +8,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.case import Actor, Case, Channel, Event, Kind, Party, Product, Respondent, Status
+from chalicelib.domain.case import Actor, Case, Channel, Event, Evidence, Kind, Party, Product, Respondent, Status
 from chalicelib.domain.codes import hash_access_code, new_access_code, new_case_id, new_tracking_code
 from chalicelib.domain.deadlines import CHINA, local_day, start_clock
+from chalicelib.domain.evidence import MAX_FILES
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.redaction import redact
 from chalicelib.domain.schedules import FIRST_YEAR
 from chalicelib.errors import InvalidInput
-from chalicelib.service.ports import TrackingCodeTaken
+from chalicelib.service import evidence
+from chalicelib.service.ports import TrackingCodeTaken, UploadTaken
 from chalicelib.service.workflow import Services, start
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ class Submission:
     place: str | None = None
     product: Product | None = None
     amount: Decimal | None = None
-    evidence: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()  # upload ids (`POST /v1/uploads`)
     received_at: datetime | None = None
     clerk: Actor | None = None
 
@@ -87,6 +89,8 @@ def check(submission: Submission, now: datetime, max_backdate: timedelta) -> Non
         problems["request"] = "a complaint needs a specific request (refund, exchange, compensation …)"
     if submission.suspected_violation and submission.kind not in (Kind.COMPLAINT, Kind.REPORT):
         problems["suspected_violation"] = "only a complaint or a report can report a violation"
+    if len(submission.evidence) > MAX_FILES:
+        problems["evidence"] = f"at most {MAX_FILES} files"
     if submission.clerk is not None and submission.channel is Channel.WEB:
         problems["channel"] = "staff intake records a phone, letter, walk-in or other non-web channel"
     if problems:
@@ -95,17 +99,45 @@ def check(submission: Submission, now: datetime, max_backdate: timedelta) -> Non
 
 def register(submission: Submission, *, now: datetime, services: Services) -> Receipt:
     """Register a submission, computing every clock that starts at receipt, in one transaction,
-    then start each case's execution."""
+    then start each case's execution. The evidence it links is checked and kept first: a refused file
+    refuses the submission before anything of the case is written. The uploads are linked in the same
+    transaction; should it fail on an outage (it may have committed) the kept copies stay."""
     check(submission, now, services.max_backdate)
+    files = services.evidence
+    if submission.evidence and files is None:
+        raise RuntimeError("evidence needs the evidence services")
+    accepted = (
+        evidence.accept(submission.evidence, anonymous=submission.anonymous, now=now, evidence=files)
+        if files
+        else evidence.NOTHING
+    )
+    try:
+        receipt = _register(submission, accepted, now, services)
+    except UploadTaken as taken:  # nothing was written: the kept copies go, the case is refused whole
+        if files:
+            evidence.discard(accepted, files)
+        where = f"evidence.{submission.evidence.index(taken.upload_id)}"
+        raise InvalidInput(
+            f"upload {taken.upload_id} was linked to another case meanwhile",
+            code="upload_used",
+            fields={where: "already linked"},
+        ) from None
+    if files:
+        evidence.linked(accepted, files)
+    return receipt
+
+
+def _register(submission: Submission, accepted: evidence.Accepted, now: datetime, services: Services) -> Receipt:
     access_code = new_access_code()
     calendar = services.calendar.calendar()
+    uploads = [upload.id for upload in accepted.uploads]
     for attempt in range(_DRAWS):
-        cases = _cases_for(submission, now, calendar, services.policy)
+        cases = _cases_for(submission, accepted.evidence, now, calendar, services.policy)
         for case in cases:
             case.access_code_hash = hash_access_code(access_code, case.tracking_code, services.secret)
         try:
             events = [(case, _first_events(case, cases, submission, now)) for case in cases]
-            services.cases.add(events, now=now)
+            services.cases.add(events, now=now, uploads=uploads)
         except TrackingCodeTaken:
             log.warning("tracking_code_collision", extra={"attempt": attempt + 1})
             continue
@@ -123,7 +155,9 @@ def _redacted(submission: Submission) -> dict[str, str]:
     return {name: redact(text, identity) for name, text in texts.items() if text}
 
 
-def _cases_for(submission: Submission, now: datetime, calendar: WorkingCalendar, policy: Policy) -> list[Case]:
+def _cases_for(
+    submission: Submission, kept: tuple[Evidence, ...], now: datetime, calendar: WorkingCalendar, policy: Policy
+) -> list[Case]:
     received_at = (submission.received_at or now).astimezone(CHINA)
     kinds = [submission.kind]
     if submission.kind is Kind.COMPLAINT and submission.suspected_violation:
@@ -152,7 +186,7 @@ def _cases_for(submission: Submission, now: datetime, calendar: WorkingCalendar,
                 place=submission.place,
                 product=submission.product,
                 amount=submission.amount,
-                evidence=submission.evidence,
+                evidence=kept,  # a split submission's two cases share its files
                 first_responder=submission.clerk,
                 linked_case_ids=tuple(i for i in ids if i != case_id),
                 redacted=_redacted(submission),

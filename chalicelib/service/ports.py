@@ -68,11 +68,12 @@ class OutboxEntry:
 
 class CaseRepository(ABC):
     @abstractmethod
-    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, now: datetime) -> None:
+    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, now: datetime, uploads: Sequence[str] = ()) -> None:
         """Store new cases with their first events, all or nothing, each marked as a hand-off (its start)
-        made at `now`.
+        made at `now`; in the same write, mark the `uploads` as linked to the first case.
 
-        Raises `TrackingCodeTaken` when a tracking code is already in use (the caller draws again).
+        Raises `TrackingCodeTaken` when a tracking code is already in use (the caller draws again), and
+        `UploadTaken` when one of the uploads was linked meanwhile (or is gone).
         """
 
     @abstractmethod
@@ -123,6 +124,79 @@ class CaseRepository(ABC):
 
 class TrackingCodeTaken(Exception):
     """A freshly drawn tracking code collided with an existing one."""
+
+
+class UploadTaken(Exception):
+    """An upload a submission links was linked by another one meanwhile (or has expired)."""
+
+    def __init__(self, upload_id: str) -> None:
+        super().__init__(upload_id)
+        self.upload_id = upload_id
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file a client was allowed to upload, waiting to be linked by a submission (or linked: `case_id`)."""
+
+    id: str
+    key: str  # where the client uploads it (the evidence bucket)
+    filename: str
+    content_type: str  # as declared
+    size: int  # the declared size: the most the upload may hold
+    created_at: datetime
+    expires_at: datetime  # unlinked after this, it is gone (the bucket's lifecycle deletes the file too)
+    case_id: str | None = None
+
+
+class Uploads(ABC):
+    """The register's record of each upload allowed (linked in `CaseRepository.add`)."""
+
+    @abstractmethod
+    def add(self, upload: Upload) -> None: ...
+
+    @abstractmethod
+    def get(self, upload_id: str) -> Upload | None: ...
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    """An HTML form's target and fields that let a client upload one file, signed (S3 POST policy)."""
+
+    url: str
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    size: int
+    etag: str
+
+
+class EvidenceStore(ABC):
+    """Where evidence files are (S3): uploaded by clients with a signed policy, kept under a key of the app's."""
+
+    @abstractmethod
+    def presign_post(self, key: str, content_type: str, max_size: int, expires_in: int) -> PresignedPost:
+        """Let whoever holds the answer upload, for `expires_in` seconds, 1 to `max_size` bytes of
+        `content_type` to exactly `key`."""
+
+    @abstractmethod
+    def head(self, key: str) -> StoredObject | None:
+        """The object's size and version (ETag), or None when there is none."""
+
+    @abstractmethod
+    def read(self, key: str, etag: str) -> bytes | None:
+        """The object's bytes if it is still the version `etag`; None when it is gone or was replaced."""
+
+    @abstractmethod
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    @abstractmethod
+    def delete(self, key: str) -> None: ...
+
+    @abstractmethod
+    def presign_get(self, key: str, filename: str, content_type: str, expires_in: int) -> str:
+        """A URL that downloads the object as an attachment named `filename`, for `expires_in` seconds."""
 
 
 class CalendarStore(ABC):

@@ -30,6 +30,7 @@ from chalicelib.domain.notices import notices_for
 from chalicelib.domain.policy import Policy
 from chalicelib.errors import VersionConflict
 from chalicelib.service.calendar import CalendarService
+from chalicelib.service.evidence import EvidenceServices
 from chalicelib.service.ports import CaseRepository, Task, Workflow, WorkflowUnavailable
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Services:
     task_retry: timedelta  # how long the workflow waits before retrying a failed task
     secret: bytes  # keys the access-code hashes
     max_backdate: timedelta  # how far in the past a clerk may date a receipt
+    evidence: EvidenceServices | None = None  # evidence files (uploads linked at intake, downloads)
 
     def ctx(self, now: datetime, actor: Actor = SYSTEM, roles: frozenset[str] = frozenset()) -> Ctx:
         return Ctx(now, actor, self.policy, self.calendar.calendar(), roles, self.reminder)

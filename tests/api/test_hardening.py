@@ -192,6 +192,7 @@ def test_a_deployed_stage_with_missing_settings_refuses_to_start(monkeypatch: py
             "SUPERVISION_TOPIC_ARN": "s",
             "NOTICES_TOPIC_ARN": "n",
             "DEAD_LETTER_QUEUE_URL": "q",
+            "EVIDENCE_BUCKET": "e",
         }
     )
     assert local.staff_jwt_secret == "local-dev-secret"

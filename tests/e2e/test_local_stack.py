@@ -13,7 +13,7 @@ from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.deadlines import CHINA
 from chalicelib.domain.schedules import builtin_schedule, estimated_schedule
 from local.launch import launch
-from tests.conftest import COMPLAINT, token
+from tests.conftest import COMPLAINT, TINY_JPEG, token
 from tests.e2e.conftest import Stack
 from tests.workflow.conftest import eventually
 
@@ -50,6 +50,23 @@ def test_clerk_intake_and_calendar_over_http(stack: Stack) -> None:
         f"{stack.url}/v1/staff/calendar/2027", json={"holidays": [], "adjusted_workdays": []}, headers=clerk, timeout=10
     )
     assert forbidden.status_code == 403
+
+
+def test_evidence_is_uploaded_to_the_stacks_bucket_linked_and_downloaded_over_http(stack: Stack) -> None:
+    declared = {"filename": "receipt.jpg", "content_type": "image/jpeg", "size": len(TINY_JPEG)}
+    form = requests.post(f"{stack.url}/v1/uploads", json=declared, timeout=10).json()
+    assert form["url"].startswith(stack.moto_url)  # the stack's S3, path-style
+    too_big = requests.post(form["url"], data=form["fields"], files={"file": TINY_JPEG + b"\0"}, timeout=10)
+    assert too_big.status_code == 400  # the local S3 keeps to the signed policy
+    sent = requests.post(form["url"], data=form["fields"], files={"file": ("receipt.jpg", TINY_JPEG)}, timeout=10)
+    assert sent.status_code == 204, sent.text
+    body = {**COMPLAINT, "evidence": [form["upload_id"]]}
+    case_id = requests.post(f"{stack.url}/v1/complaints", json=body, timeout=10).json()["id"]
+    supervisor = {"Authorization": f"Bearer {token('supervisor')}"}
+    link = requests.get(f"{stack.url}/v1/staff/cases/{case_id}/evidence/1", headers=supervisor, timeout=10).json()
+    downloaded = requests.get(link["url"], timeout=10)
+    assert downloaded.status_code == 200 and downloaded.content == TINY_JPEG
+    assert downloaded.headers["Content-Disposition"].startswith("attachment;")
 
 
 def test_ctrl_c_stops_everything_the_stack_started(tmp_path: Path) -> None:

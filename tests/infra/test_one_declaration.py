@@ -173,3 +173,35 @@ def test_the_stream_feeds_new_outbox_items_to_the_sender_and_handoffs_to_the_han
         assert mapping["EventSourceArn"] == {"Fn::GetAtt": [resources.REGISTER.logical_id, "StreamArn"]}
         assert [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]] == [pattern]
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [failures, "Arn"]}
+
+
+def test_every_bucket_the_local_stack_creates_is_deployed_private_encrypted_tls_only_and_expiring_as_declared(
+    aws: None, stage_env: dict[str, str], synthesized: Synthesized
+) -> None:
+    s3 = boto3.client("s3")
+    local = {
+        _by_env(resources.BUCKETS, stage_env, b["Name"]).logical_id: b["Name"] for b in s3.list_buckets()["Buckets"]
+    }
+    assert set(local) == {b.logical_id for b in resources.BUCKETS}
+    for declared in resources.BUCKETS:
+        name = local[declared.logical_id]
+        assert all(s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"].values())
+        rules = s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]
+        assert {(r["Filter"]["Prefix"], r["Expiration"]["Days"]) for r in rules} == set(declared.expiring)
+    for stage, template in synthesized.templates().items():
+        buckets = _of_type(template, "AWS::S3::Bucket")
+        policies = {
+            p["Bucket"]["Ref"]: p["PolicyDocument"] for p in _of_type(template, "AWS::S3::BucketPolicy").values()
+        }
+        for declared in resources.BUCKETS:
+            props = buckets[declared.logical_id]
+            assert props["PublicAccessBlockConfiguration"] == dict.fromkeys(
+                ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"), True
+            ), stage
+            (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+            assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms", stage
+            rules = props["LifecycleConfiguration"]["Rules"]
+            assert {(r["Prefix"], r["ExpirationInDays"]) for r in rules} == set(declared.expiring), stage
+            assert "LoggingConfiguration" in props, stage
+            denied = [s for s in policies[declared.logical_id]["Statement"] if s["Effect"] == "Deny"]
+            assert any(s["Condition"].get("Bool", {}).get("aws:SecureTransport") == "false" for s in denied), stage

@@ -13,13 +13,14 @@ from typing import Any
 
 import boto3
 import botocore.client
+import botocore.signers
 import pytest
 from chalice.test import Client
 
 from chalicelib import resources
 from infra.functions import API_FUNCTION, RECONCILE_FUNCTION
 from infra.stack import logical_id
-from tests.conftest import COMPLAINT, post, staff_headers
+from tests.conftest import COMPLAINT, TINY_JPEG, post, staff_headers, upload
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.xdist_group("infra")
@@ -32,7 +33,16 @@ _ITEM_ACTIONS = {
     "Delete": "DeleteItem",
     "ConditionCheck": "ConditionCheckItem",
 }
-_IAM_SERVICE = {"dynamodb": "dynamodb", "stepfunctions": "states", "sns": "sns", "sqs": "sqs", "lambda": "lambda"}
+_IAM_SERVICE = {
+    "dynamodb": "dynamodb",
+    "stepfunctions": "states",
+    "sns": "sns",
+    "sqs": "sqs",
+    "lambda": "lambda",
+    "s3": "s3",
+}
+#: S3 operations whose IAM action has another name (a HEAD is a GetObject to IAM).
+_S3_ACTIONS = {"HeadObject": "GetObject"}
 
 
 class Recorder:
@@ -47,7 +57,9 @@ class Recorder:
     def record(self, service: str, operation: str, params: dict[str, Any]) -> None:
         if not self.active or threading.get_ident() != self._thread:
             return
-        if service != "dynamodb":
+        if service == "s3":
+            self.needs.add((f"s3:{_S3_ACTIONS.get(operation, operation)}", None, False))
+        elif service != "dynamodb":
             self.needs.add((f"{_IAM_SERVICE[service]}:{operation}", None, False))
         elif operation == "TransactWriteItems":  # IAM checks each item's own action
             for item in params["TransactItems"]:
@@ -80,6 +92,21 @@ def recorder(aws: None, stage_env: dict[str, str], monkeypatch: pytest.MonkeyPat
         return call(client, operation, params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recorded)
+    # a signed link or form is no call, but whoever uses it acts with the signer's rights: S3 checks the
+    # signer's role when the file is downloaded (GetObject) or uploaded (PutObject)
+    presign_url = botocore.signers.RequestSigner.generate_presigned_url
+    presign_post = botocore.signers.S3PostPresigner.generate_presigned_post
+
+    def signed_url(signer: Any, request_dict: Any, operation_name: str, *args: Any, **kwargs: Any) -> Any:
+        recording.record("s3", operation_name, {})
+        return presign_url(signer, request_dict, operation_name, *args, **kwargs)
+
+    def signed_post(signer: Any, *args: Any, **kwargs: Any) -> Any:
+        recording.record("s3", "PutObject", {})
+        return presign_post(signer, *args, **kwargs)
+
+    monkeypatch.setattr(botocore.signers.RequestSigner, "generate_presigned_url", signed_url)
+    monkeypatch.setattr(botocore.signers.S3PostPresigner, "generate_presigned_post", signed_post)
     return recording
 
 
@@ -115,8 +142,12 @@ def missing(template: dict[str, Any], function: str, needs: set[Need]) -> list[N
 
 
 def _run_the_api(client: Client) -> str:
-    """Intake, tracking, the desk and the staff's reads: every kind of call the API function makes."""
-    submitted = post(client, "/v1/complaints", COMPLAINT, **{"Idempotency-Key": "roles-1"}).json_body
+    """Uploads, intake, tracking, the desk and the staff's reads: every kind of call the API function makes."""
+    evidence = [upload(client, TINY_JPEG)]
+    refused = upload(client, b"<html></html>")  # its clean copy is never made: the submission is refused
+    post(client, "/v1/complaints", {**COMPLAINT, "evidence": [refused]})
+    submitted = post(client, "/v1/complaints", {**COMPLAINT, "evidence": evidence}, **{"Idempotency-Key": "roles-1"})
+    submitted = submitted.json_body
     code, access = submitted["tracking_code"], submitted["access_code"]
     client.http.get(f"/v1/complaints/{code}", headers={"X-Access-Code": access})
     client.http.get(f"/v1/complaints/{code}", headers={"X-Access-Code": "00000000"})
@@ -126,6 +157,7 @@ def _run_the_api(client: Client) -> str:
     client.http.get("/v1/staff/cases", headers=supervisor)
     client.http.get("/v1/staff/cases?overdue=true", headers=supervisor)
     client.http.get(f"/v1/staff/cases/{case_id}/audit", headers=supervisor)
+    client.http.get(f"/v1/staff/cases/{case_id}/evidence/1", headers=supervisor)
     post(client, f"/v1/staff/cases/{case_id}/decide", {"decision": "accept", "version": case["version"]}, **supervisor)
     client.http.get("/v1/staff/outbox/dead-letters", headers=supervisor)
     client.http.get("/v1/staff/calendar/2026", headers=staff_headers("clerk"))

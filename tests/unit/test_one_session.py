@@ -38,7 +38,7 @@ def test_every_adapter_and_model_share_one_session_and_one_dynamodb_client(sessi
     # THEN the models, the transactions and the idempotency store hold the same DynamoDB client
     assert all(model._get_connection().connection.client is dynamodb for model in MODELS)
     assert wiring.cases()._connection.client is dynamodb
-    for service in ("stepfunctions", "sns", "sqs"):
+    for service in ("stepfunctions", "sns", "sqs", "s3"):
         assert aws.client(service) is aws.client(service)
     # AND one session made them all
     assert len(sessions) == 1

@@ -28,6 +28,7 @@ from chalicelib.adapters.register.items import (
     CASE_SK,
     DETAILS_SK,
     TASK_SK,
+    UPLOAD_SK,
     AuditItem,
     CaseItem,
     DetailsItem,
@@ -36,8 +37,10 @@ from chalicelib.adapters.register.items import (
     RegisterItem,
     TaskItem,
     TrackingItem,
+    UploadItem,
     audit_key,
     case_key,
+    upload_key,
 )
 from chalicelib.domain.case import Case, Event
 from chalicelib.domain.codec import from_plain, to_plain
@@ -53,6 +56,7 @@ from chalicelib.service.ports import (
     QueueFilter,
     Task,
     TrackingCodeTaken,
+    UploadTaken,
 )
 
 #: Sorts after every real due time: cases without a running clock come last in the queue.
@@ -187,7 +191,7 @@ class DynamoCaseRepository(CaseRepository):
             self._details.clear()
         self._details[case_id] = (version, _fingerprint(details))
 
-    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, now: datetime) -> None:
+    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, now: datetime, uploads: Sequence[str] = ()) -> None:
         claims: list[int] = []  # positions of the tracking-code claims among the transaction's items
         position = 0
         try:
@@ -210,10 +214,19 @@ class DynamoCaseRepository(CaseRepository):
                     for item in event_items:
                         tx.save(item, condition=EventItem.pk.does_not_exist())
                     position += 3 + len(event_items)
+                for upload_id in uploads:  # linked once: a second submission linking it fails here
+                    tx.update(
+                        UploadItem(upload_key(upload_id), UPLOAD_SK),
+                        actions=[UploadItem.case_id.set(cases[0][0].id)],
+                        condition=UploadItem.pk.exists() & UploadItem.case_id.does_not_exist(),
+                    )
         except TransactWriteError as error:
             failed = _conflicts(error)
             if any(failed[i] for i in claims if i < len(failed)):
                 raise TrackingCodeTaken() from error
+            taken = [u for n, u in enumerate(uploads) if position + n < len(failed) and failed[position + n]]
+            if taken:
+                raise UploadTaken(taken[0]) from error
             raise
         for case, _ in cases:
             case.version = 1

@@ -11,6 +11,7 @@
 | tracking-code claim   | TRACKING#<code>       | TRACKING                   |
 | calendar year         | CALENDAR              | <year>                     |
 | attempt budget        | ATTEMPTS#<scope>#<key>| ATTEMPTS                   |
+| evidence upload       | UPLOAD#<upload id>    | UPLOAD                     |
 """
 
 from __future__ import annotations
@@ -37,10 +38,15 @@ from chalicelib.resources import REGISTER, Index
 CASE_SK = "CASE"
 DETAILS_SK = "DETAILS"
 TASK_SK = "TASK"
+UPLOAD_SK = "UPLOAD"
 
 
 def case_key(case_id: str) -> str:
     return f"CASE#{case_id}"
+
+
+def upload_key(upload_id: str) -> str:
+    return f"UPLOAD#{upload_id}"
 
 
 def audit_key(case_id: str) -> str:
@@ -176,6 +182,19 @@ class AttemptsItem(RegisterItem):
     expires_at = TTLAttribute()
 
 
+class UploadItem(RegisterItem):
+    """An upload a client was allowed (`service/evidence.py`): what it declared, and the case that linked it.
+    Gone a day after it was allowed (TTL), linked or not: the case keeps what it needs of it."""
+
+    key = UnicodeAttribute()
+    filename = UnicodeAttribute()
+    content_type = UnicodeAttribute()
+    size = NumberAttribute()
+    created_at = UnicodeAttribute()
+    case_id = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
 MODELS: tuple[type[RegisterItem], ...] = (
     RegisterItem,
     CaseItem,
@@ -187,4 +206,5 @@ MODELS: tuple[type[RegisterItem], ...] = (
     CalendarItem,
     AuditItem,
     AttemptsItem,
+    UploadItem,
 )

@@ -50,3 +50,15 @@ def may_see_identity(case: Case, actor: Actor, roles: frozenset[str]) -> bool:
         return True
     first = case.first_responder
     return CLERK in roles and first is not None and first.id == actor.id
+
+
+#: The roles that may download evidence at all; of them, only those who may see who complained do (the
+#: files are the complainant's: receipts with their name, photos, recordings of their voice).
+EVIDENCE_ROLES = frozenset({CLERK, HANDLER, SUPERVISOR})
+
+
+def authorize_evidence(case: Case, actor: Actor, roles: frozenset[str]) -> None:
+    """Raise `Forbidden` unless this member of staff handles the case: its handler, a supervisor or its
+    first-responder clerk (as for the complainant's identity)."""
+    if not may_see_identity(case, actor, roles & EVIDENCE_ROLES):
+        raise Forbidden("evidence is for the case's handler, a supervisor or its first-responder clerk")
