@@ -70,6 +70,8 @@ CASE_SORT_KEY = "CASE"
 HANDOFF_ATTRIBUTE = "handoff_at"
 #: Lambda's retries of a hand-off batch (each retry is at once; `bisect_batch_on_function_error` halves it).
 HANDOVER_RETRIES = 50
+#: How long the hand-over's mapping gathers records before it calls the function (`_register_streams`).
+HANDOVER_WINDOW_SECONDS = 5
 #: The log line the workflow function writes when a deadline passes unmet (chalicelib/service/workflow.py).
 OVERDUE_LOG_MESSAGE = "deadline_overdue"
 OVERDUE_METRIC = "DeadlinesOverdue"
@@ -505,8 +507,11 @@ class ComplaintsStack(Stack):
         """The register's stream feeds two functions, each through its own mapping and filter. `send_notices`
         takes new outbox items; it counts its own attempts and dead-letters a notice after `MAX_ATTEMPTS`, so
         the stream retries longer than that. `hand_over` takes the CASE writes marked as hand-offs; a hand-off
-        waits for an execution between two waits (seconds), so it is retried for up to an hour. A batch a
-        function still cannot take lands in its failure queue (alarmed) instead of blocking the shard."""
+        waits for an execution between two waits (seconds), so it is retried for up to an hour. It looks
+        a few seconds late on purpose (`HANDOVER_WINDOW_SECONDS`): by then the request has delivered nearly
+        every hand-off and a new execution has entered its first wait, so the look is one read ("arrived")
+        rather than a DescribeExecution, whose quota is small. A batch a function still cannot take lands in
+        its failure queue (alarmed) instead of blocking the shard."""
         outbox_items = {
             "eventName": ["INSERT"],
             "dynamodb": {"Keys": {"sk": {"S": [{"prefix": OUTBOX_SORT_KEY_PREFIX}]}}},
@@ -518,10 +523,21 @@ class ComplaintsStack(Stack):
                 "NewImage": {HANDOFF_ATTRIBUTE: {"S": [{"exists": True}]}},
             },
         }
-        self._stream_mapping("OutboxStream", resources.OUTBOX_FUNCTION, outbox_items, retries=2 * MAX_ATTEMPTS)
-        self._stream_mapping("HandOverStream", resources.HANDOVER_FUNCTION, handoffs, retries=HANDOVER_RETRIES)
+        self._stream_mapping(
+            "OutboxStream", resources.OUTBOX_FUNCTION, outbox_items, retries=2 * MAX_ATTEMPTS, max_age=24 * 3600
+        )
+        self._stream_mapping(
+            "HandOverStream",
+            resources.HANDOVER_FUNCTION,
+            handoffs,
+            retries=HANDOVER_RETRIES,
+            max_age=3600,
+            window=HANDOVER_WINDOW_SECONDS,
+        )
 
-    def _stream_mapping(self, name: str, function: str, pattern: dict[str, Any], *, retries: int) -> None:
+    def _stream_mapping(
+        self, name: str, function: str, pattern: dict[str, Any], *, retries: int, max_age: int, window: int = 0
+    ) -> None:
         mapping = lambda_.CfnEventSourceMapping(
             self,
             name,
@@ -530,8 +546,9 @@ class ComplaintsStack(Stack):
             starting_position="TRIM_HORIZON",
             batch_size=10,
             bisect_batch_on_function_error=True,
+            maximum_batching_window_in_seconds=window,
             maximum_retry_attempts=retries,
-            maximum_record_age_in_seconds=3600 if function == resources.HANDOVER_FUNCTION else 24 * 3600,
+            maximum_record_age_in_seconds=max_age,
             destination_config=lambda_.CfnEventSourceMapping.DestinationConfigProperty(
                 on_failure=lambda_.CfnEventSourceMapping.OnFailureProperty(
                     destination=self.stream_failures[function].queue_arn

@@ -173,6 +173,8 @@ def test_the_stream_feeds_new_outbox_items_to_the_sender_and_handoffs_to_the_han
         assert mapping["EventSourceArn"] == {"Fn::GetAtt": [resources.REGISTER.logical_id, "StreamArn"]}
         assert [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]] == [pattern]
         assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [failures, "Arn"]}
+    # the hand-over looks once the request has delivered and a new execution has entered its first wait
+    assert mappings["HandOver"]["MaximumBatchingWindowInSeconds"] == 5
 
 
 def test_every_bucket_the_local_stack_creates_is_deployed_private_encrypted_tls_only_and_expiring_as_declared(
