@@ -207,6 +207,12 @@ class FakeEvidenceStore(EvidenceStore):
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self.objects[key] = data
 
+    def copy(self, source: str, etag: str, key: str, content_type: str) -> bool:
+        data = self.read(source, etag)
+        if data is not None:
+            self.objects[key] = data
+        return data is not None
+
     def delete(self, key: str) -> None:
         self.objects.pop(key, None)
 

@@ -72,6 +72,22 @@ class S3EvidenceStore(EvidenceStore):
     def put(self, key: str, data: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
+    def copy(self, source: str, etag: str, key: str, content_type: str) -> bool:
+        try:
+            self._s3.copy_object(
+                Bucket=self.bucket,
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": source},
+                CopySourceIfMatch=etag,
+                ContentType=content_type,
+                MetadataDirective="REPLACE",
+            )
+        except ClientError as error:
+            if _code(error) in _ABSENT | _CHANGED:
+                return False
+            raise
+        return True
+
     def delete(self, key: str) -> None:
         self._s3.delete_object(Bucket=self.bucket, Key=key)
 

@@ -176,8 +176,11 @@ def _keep(upload: Upload, where: str, now: datetime, evidence: EvidenceServices)
     except MalformedFile as error:
         raise _rejected(upload, where, f"it is a damaged {sniffed} file ({error})") from None
     key = f"{EVIDENCE_PREFIX}{local_day(now):%Y-%m}/{new_upload_id()}"
-    evidence.store.put(key, clean, sniffed)
     changed = clean != data
+    if changed:
+        evidence.store.put(key, clean, sniffed)
+    elif not evidence.store.copy(upload.key, stored.etag, key, sniffed):  # a PDF, a recording: kept in S3
+        raise _rejected(upload, where, "it changed while it was checked; submit again")
     return Evidence(
         upload_id=upload.id,
         key=key,

@@ -192,6 +192,11 @@ class EvidenceStore(ABC):
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
     @abstractmethod
+    def copy(self, source: str, etag: str, key: str, content_type: str) -> bool:
+        """Keep the object `source` under `key` as it is, inside the store (its bytes do not travel through
+        the app); False when it is gone or is no longer the version `etag`."""
+
+    @abstractmethod
     def delete(self, key: str) -> None: ...
 
     @abstractmethod

@@ -41,8 +41,9 @@ _IAM_SERVICE = {
     "lambda": "lambda",
     "s3": "s3",
 }
-#: S3 operations whose IAM action has another name (a HEAD is a GetObject to IAM).
-_S3_ACTIONS = {"HeadObject": "GetObject"}
+#: S3 operations whose IAM action has another name (a HEAD is a GetObject to IAM; a copy is a PutObject of
+#: the copy and a GetObject of its source, which reading it needed already).
+_S3_ACTIONS = {"HeadObject": "GetObject", "CopyObject": "PutObject"}
 
 
 class Recorder:
