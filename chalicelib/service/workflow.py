@@ -93,28 +93,30 @@ def commit(
         deliver(case.id, services, now)
 
 
-def deliver(case_id: str, services: Services, now: datetime, read: tuple[Task | None, Case] | None = None) -> bool:
-    """Resume the execution with the case's committed step and timer; False if it could not be done now.
+def deliver(
+    case_id: str, services: Services, now: datetime, read: tuple[Task | None, Case] | None = None
+) -> str | None:
+    """Resume the execution with the case's committed step and timer: "resumed", or "arrived" when it
+    already runs on this version of the case; None if it could not be done now.
 
     `read` is the TASK item and the case as just read from the register (the hand-over has them);
-    otherwise both are read here, so the hand-off never carries a caller's older copy. True too when the
-    execution already runs on this version of the case."""
+    otherwise both are read here, so the hand-off never carries a caller's older copy."""
     for _ in range(2):  # a token can time out between reading and using it: the execution then left a new one
         task, case = read or (services.cases.task(case_id), services.cases.get(case_id))
         read = None
         if case is None:
-            return False
+            return None
         if task is not None and task.version >= case.version:
-            return True
+            return "arrived"
         if task is None or task.token is None:
-            return False
+            return None
         try:
             if services.workflow.resume(task.token, services.signal(case, now)):
-                return True
+                return "resumed"
         except WorkflowUnavailable:
             log.warning("workflow_resume_failed", extra={"case_id": case_id}, exc_info=True)
-            return False
-    return False
+            return None
+    return None
 
 
 def hand_over(case_id: str, version: int, services: Services, now: datetime) -> str:
@@ -128,10 +130,10 @@ def hand_over(case_id: str, version: int, services: Services, now: datetime) -> 
     case = services.cases.get(case_id)
     if case is None:
         return "ended"
-    if deliver(case_id, services, now, read=(task, case)):
+    delivered = deliver(case_id, services, now, read=(task, case))
+    if delivered == "resumed":
         log.warning("workflow_handoff_repaired", extra={"case_id": case_id, "step": step_of(case)})
-        return "resumed"
-    return _without_token(case, version, services, now)
+    return delivered or _without_token(case, version, services, now)
 
 
 def _without_token(case: Case, version: int, services: Services, now: datetime) -> str:
