@@ -70,7 +70,17 @@ def waiting_in(env: dict[str, str], case_id: str, step: str, since: str | None =
         fresh = since is None or t.get("since", "") > since
         return t if t.get("step") == step and t.get("task_token") and fresh else None
 
-    return eventually(check, f"{case_id} to wait in {step}")
+    try:
+        return eventually(check, f"{case_id} to wait in {step}")
+    except AssertionError as error:  # say where it waits instead, and what its execution did last
+        runs = client_for("stepfunctions").list_executions(stateMachineArn=env["CASE_WORKFLOW_ARN"])["executions"]
+        mine = [r for r in runs if r["name"].split("-")[0] == case_id]
+        history = [
+            (e["type"], e.get("stateEnteredEventDetails", {}).get("name"))
+            for r in mine
+            for e in client_for("stepfunctions").get_execution_history(executionArn=r["executionArn"])["events"][-6:]
+        ]
+        raise AssertionError(f"{error}: TASK {task(env, case_id)}, executions {history}") from None
 
 
 def execution(env: dict[str, str], case_id: str) -> dict[str, Any]:
