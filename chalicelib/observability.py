@@ -70,6 +70,14 @@ def count_notices(results: dict[str, int]) -> None:
             _count(name, results[key])
 
 
+def count_inbound(channel: str, results: dict[str, int]) -> None:
+    """`InboundFiled` (cases registered from messages) and `InboundMessages`, by channel."""
+    if results.get("filed"):
+        _count("InboundFiled", results["filed"], channel=channel)
+    if total := sum(results.values()):
+        _count("InboundMessages", total, channel=channel)
+
+
 def observe(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """HTTP middleware: correlation id, one access log line, a trace segment."""
     context = event.context or {}

@@ -123,11 +123,12 @@ class Topic:
     purpose: str
 
 
-#: Supervisors hear of escalations and reminders (督办); later channels (SMS, e-mail) subscribe.
+#: Supervisors hear of escalations and reminders (督办).
 SUPERVISION_TOPIC = Topic("SupervisionTopic", "SUPERVISION_TOPIC_ARN", "escalations and supervision reminders")
-#: What the complainant must be told (an extension, a decision): carries case ids, never contact data.
-NOTICES_TOPIC = Topic("NoticesTopic", "NOTICES_TOPIC_ARN", "notices due to complainants")
-TOPICS = (SUPERVISION_TOPIC, NOTICES_TOPIC)
+#: Where AWS End User Messaging's two-way SMS publishes the messages sent to the centre's number; the
+#: `receive_sms` function is subscribed to it.
+SMS_INBOUND_TOPIC = Topic("SmsInboundTopic", "SMS_INBOUND_TOPIC_ARN", "SMS sent to the centre's two-way number")
+TOPICS = (SUPERVISION_TOPIC, SMS_INBOUND_TOPIC)
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,11 @@ class Queue:
 
 #: Notices that could not be sent after every retry: staff see them (GET /v1/staff/outbox/dead-letters).
 DEAD_LETTER_QUEUE = Queue("NoticesDeadLetterQueue", "DEAD_LETTER_QUEUE_URL", "notices that could not be sent")
-QUEUES = (DEAD_LETTER_QUEUE,)
+#: The mail bucket's new objects (S3 event notifications), for the `receive_mail` function; one that keeps
+#: failing goes on to the next queue, alarmed.
+MAIL_QUEUE = Queue("InboundMailQueue", "MAIL_INBOUND_QUEUE_URL", "inbound e-mail objects to register")
+MAIL_FAILURES = Queue("InboundMailFailures", "MAIL_FAILURES_QUEUE_URL", "inbound e-mail that could not be handled")
+QUEUES = (DEAD_LETTER_QUEUE, MAIL_QUEUE, MAIL_FAILURES)
 
 
 @dataclass(frozen=True)
@@ -161,7 +166,16 @@ EVIDENCE_BUCKET = Bucket(
     "evidence files: uploads waiting for their submission, and the files kept with the cases",
     expiring=((UPLOAD_PREFIX, UNLINKED_UPLOAD_DAYS),),
 )
-BUCKETS = (EVIDENCE_BUCKET,)
+#: Raw inbound e-mail, as SES receipt rules store it (under `inbound/`); kept a while as received.
+MAIL_PREFIX = "inbound/"
+MAIL_KEPT_DAYS = 90
+MAIL_BUCKET = Bucket(
+    "MailBucket",
+    "MAIL_INBOUND_BUCKET",
+    "e-mail to the centre as received (SES receipt), each registered or answered by `receive_mail`",
+    expiring=((MAIL_PREFIX, MAIL_KEPT_DAYS),),
+)
+BUCKETS = (EVIDENCE_BUCKET, MAIL_BUCKET)
 
 
 @dataclass(frozen=True)
@@ -187,3 +201,7 @@ WORKFLOW_FUNCTION = "workflow"
 OUTBOX_FUNCTION = "send_notices"
 #: The Lambda function that makes sure each hand-off reaches the case's execution, fed by the same stream.
 HANDOVER_FUNCTION = "hand_over"
+#: The Lambda function subscribed to the inbound SMS topic.
+SMS_FUNCTION = "receive_sms"
+#: The Lambda function fed by the inbound mail queue.
+MAIL_FUNCTION = "receive_mail"

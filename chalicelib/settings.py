@@ -45,7 +45,7 @@ class Settings:
     calendar_cache_seconds: int
     case_workflow_arn: str
     supervision_topic_arn: str
-    notices_topic_arn: str
+    mail_inbound_bucket: str
     dead_letter_queue_url: str
     reminder_seconds: int | None  # overrides the profile's reminder interval (local stack, tests)
     task_retry_seconds: int  # how long the workflow waits before trying a failed Lambda task again
@@ -58,6 +58,12 @@ class Settings:
     upload_client_window_seconds: int
     upload_form_seconds: int  # how long a signed upload form may be used
     evidence_link_seconds: int  # how long a signed download link may be used
+    sms_provider: str  # "end_user_messaging" (AWS's two-way SMS) or "sns"
+    sms_origination: str  # the two-way number or pool SMS are sent from (End User Messaging)
+    sms_sender_id: str  # shown as the sender where the country allows it (SNS)
+    mail_from: str  # the SES identity notices and answers are sent from
+    public_site_url: str  # where the complainant follows a case and answers the survey by link
+    max_mail_bytes: int  # a larger inbound mail is refused (and answered)
 
     @property
     def local(self) -> bool:
@@ -99,7 +105,7 @@ class Settings:
             calendar_cache_seconds=int(env.get("CALENDAR_CACHE_SECONDS", "60")),
             case_workflow_arn=required("CASE_WORKFLOW_ARN"),
             supervision_topic_arn=required("SUPERVISION_TOPIC_ARN"),
-            notices_topic_arn=required("NOTICES_TOPIC_ARN"),
+            mail_inbound_bucket=required("MAIL_INBOUND_BUCKET"),
             dead_letter_queue_url=required("DEAD_LETTER_QUEUE_URL"),
             reminder_seconds=int(env["REMINDER_SECONDS"]) if env.get("REMINDER_SECONDS") else None,
             task_retry_seconds=int(env.get("TASK_RETRY_SECONDS", "60")),
@@ -112,7 +118,17 @@ class Settings:
             upload_client_window_seconds=int(env.get("UPLOAD_CLIENT_WINDOW_SECONDS", "3600")),
             upload_form_seconds=int(env.get("UPLOAD_FORM_SECONDS", "900")),
             evidence_link_seconds=int(env.get("EVIDENCE_LINK_SECONDS", "60")),
+            sms_provider=env.get("SMS_PROVIDER", "sns" if local else "end_user_messaging"),
+            sms_origination=env.get("SMS_ORIGINATION", ""),
+            sms_sender_id=env.get("SMS_SENDER_ID", ""),
+            mail_from=required("MAIL_FROM", "centre@complaints.local"),
+            public_site_url=required("PUBLIC_SITE_URL", "http://127.0.0.1:8000").rstrip("/"),
+            max_mail_bytes=int(env.get("MAX_MAIL_BYTES", str(10 * 1024 * 1024))),
         )
+        if settings.sms_provider not in ("end_user_messaging", "sns"):
+            missing.append("SMS_PROVIDER (end_user_messaging or sns)")
+        if settings.sms_provider == "end_user_messaging" and not settings.sms_origination:
+            missing.append("SMS_ORIGINATION (the two-way number or pool End User Messaging sends from)")
         if staff_auth not in ("hs256", "cognito") or (staff_auth == "hs256" and not local):
             missing.append("STAFF_AUTH (cognito outside the local and test stages)")
         if not stage:
@@ -132,7 +148,7 @@ _REQUIRED_LOCALLY = frozenset(
         "IDEMPOTENCY_TABLE",
         "CASE_WORKFLOW_ARN",
         "SUPERVISION_TOPIC_ARN",
-        "NOTICES_TOPIC_ARN",
+        "MAIL_INBOUND_BUCKET",
         "DEAD_LETTER_QUEUE_URL",
         "EVIDENCE_BUCKET",
     }

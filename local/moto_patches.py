@@ -10,9 +10,11 @@ import base64
 import copy
 import functools
 import json
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -166,3 +168,43 @@ def _policy_refusal(fields: dict[str, str], bucket: str, size: int, now: datetim
         if not (got == wanted if operator == "eq" else got.startswith(wanted)):
             return 403, "AccessDenied", f"Invalid according to Policy: Policy Condition failed: {json.dumps(condition)}"
     return None
+
+
+def record_sent_messages(path: Path) -> None:
+    """Every SMS (SNS to a phone number) and e-mail (SES) moto "delivers" is printed once and appended to
+    `path` as one JSON line `{"channel", "to", "text", "subject"?, "sent_at"}`: what the complainant would
+    receive, for a person trying the stack and for the end-to-end tests."""
+    from email import message_from_string, policy
+
+    from moto.ses.models import SESBackend
+    from moto.sns.models import SNSBackend
+
+    lock = threading.Lock()
+
+    def write(line: dict[str, Any]) -> None:
+        line["sent_at"] = datetime.now(UTC).isoformat()
+        with lock, path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        print(f"[{line['channel']} to {line['to']}] {line.get('subject', '')} {line['text']}".strip(), flush=True)
+
+    publish, send_raw = SNSBackend.publish, SESBackend.send_raw_email
+
+    def publish_recorded(
+        self: SNSBackend, message: str, arn: str | None, phone_number: str | None = None, **rest: Any
+    ) -> str:
+        message_id = publish(self, message, arn, phone_number, **rest)
+        if phone_number:
+            write({"channel": "sms", "to": phone_number, "text": message})
+        return message_id
+
+    def send_raw_recorded(self: SESBackend, source: str, destinations: list[str], raw_data: str) -> Any:
+        sent = send_raw(self, source, destinations, raw_data)
+        mail = message_from_string(raw_data, policy=policy.default)
+        body = mail.get_body(preferencelist=("plain",))
+        text = body.get_content().strip() if body else ""
+        for to in destinations or [str(mail["To"])]:
+            write({"channel": "email", "to": to, "subject": str(mail["Subject"]), "text": text})
+        return sent
+
+    SNSBackend.publish = publish_recorded  # type: ignore[method-assign,assignment]
+    SESBackend.send_raw_email = send_raw_recorded  # type: ignore[method-assign]

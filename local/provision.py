@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from collections.abc import Mapping
 from typing import Any
 
 import boto3
 
-from chalicelib.resources import BUCKETS, QUEUES, STATE_MACHINES, TABLES, TOPICS, Bucket
+from chalicelib.resources import (
+    BUCKETS,
+    MAIL_BUCKET,
+    MAIL_PREFIX,
+    MAIL_QUEUE,
+    QUEUES,
+    SMS_INBOUND_TOPIC,
+    STATE_MACHINES,
+    TABLES,
+    TOPICS,
+    Bucket,
+)
 from local.stage import PROJECT_DIR
 
 #: moto does not check roles; in AWS the deployment creates the state machine's role.
@@ -63,7 +76,51 @@ def provision(env: Mapping[str, str], endpoint_url: str | None = None) -> list[s
             name=arn.rsplit(":", 1)[-1], definition=definition, roleArn=LOCAL_ROLE, type="STANDARD"
         )
         created.append(arn)
+    _channels(env, endpoint_url)
     return created
+
+
+def _channels(env: Mapping[str, str], endpoint_url: str | None) -> None:
+    """Wire the channels as the deployment does: the inbound SMS topic to `receive_sms`, the mail bucket's
+    new objects to the mail queue and on to `receive_mail` (whose invocations `lambda_bridge` runs in this
+    process), and the sender's SES identity."""
+    sns = boto3.client("sns", endpoint_url=endpoint_url)
+    sns.subscribe(
+        TopicArn=env[SMS_INBOUND_TOPIC.env_var], Protocol="lambda", Endpoint=env["SMS_FUNCTION_ARN"]
+    )  # subscribing twice is harmless
+    sqs = boto3.client("sqs", endpoint_url=endpoint_url)
+    queue = sqs.get_queue_attributes(QueueUrl=_queue_url(sqs, env[MAIL_QUEUE.env_var]), AttributeNames=["QueueArn"])
+    queue_arn = queue["Attributes"]["QueueArn"]
+    lambdas = boto3.client("lambda", endpoint_url=endpoint_url)
+    name = env["MAIL_FUNCTION_ARN"].rsplit(":", 1)[-1]
+    if not lambdas.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]:
+        role = boto3.client("iam", endpoint_url=endpoint_url).create_role(
+            RoleName=f"{name}-role", AssumeRolePolicyDocument="{}"
+        )["Role"]["Arn"]
+        package = io.BytesIO()
+        with zipfile.ZipFile(package, "w") as archive:
+            archive.writestr("app.py", "")  # never run: lambda_bridge routes its invocations to the app
+        lambdas.create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=role,
+            Handler="app.receive_mail",
+            Code={"ZipFile": package.getvalue()},
+        )
+        lambdas.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=name, BatchSize=1)
+    rule = {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}
+    rule["Filter"] = {"Key": {"FilterRules": [{"Name": "prefix", "Value": MAIL_PREFIX}]}}
+    s3 = boto3.client("s3", endpoint_url=endpoint_url)
+    s3.put_bucket_notification_configuration(
+        Bucket=env[MAIL_BUCKET.env_var], NotificationConfiguration={"QueueConfigurations": [rule]}
+    )
+    ses = boto3.client("ses", endpoint_url=endpoint_url)
+    ses.verify_email_identity(EmailAddress=env.get("MAIL_FROM", "centre@complaints.local"))
+
+
+def _queue_url(sqs: Any, configured: str) -> str:
+    """The queue's URL at this endpoint (the stage names it as AWS would)."""
+    return str(sqs.get_queue_url(QueueName=configured.rsplit("/", 1)[-1])["QueueUrl"])
 
 
 def _create_bucket(s3: Any, name: str, declared: Bucket) -> None:

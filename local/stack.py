@@ -33,6 +33,7 @@ from local.moto_patches import (
     enforce_post_policies,
     forget_model_instances,
     parse_each_state_machine_once,
+    record_sent_messages,
 )
 from local.motoserver import MotoServer
 from local.provision import provision
@@ -60,9 +61,15 @@ def busy_ports(ports: dict[str, int]) -> list[str]:
     return problems
 
 
-def start_moto(port: int) -> MotoServer:
+#: What the complainant would receive, one JSON line a message, in the data directory.
+SENT_MESSAGES = "sent-messages.jsonl"
+
+
+def start_moto(port: int, data_dir: Path) -> MotoServer:
     # Step Functions service integrations call back into moto on MOTO_PORT.
     os.environ["MOTO_PORT"] = str(port)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    record_sent_messages(data_dir / SENT_MESSAGES)
     forget_model_instances()
     parse_each_state_machine_once()
     back_up_only_what_transactions_touch()
@@ -164,7 +171,7 @@ def main() -> int:
     data = args.data_dir / snapshot.FILE
     if args.fresh:
         data.unlink(missing_ok=True)
-    moto = start_moto(args.moto_port)
+    moto = start_moto(args.moto_port, args.data_dir)
     os.environ["AWS_ENDPOINT_URL"] = moto.endpoint
     route_lambda_invocations(app_handlers(env))
     created = provision(env, endpoint_url=moto.endpoint)

@@ -25,6 +25,7 @@ from chalicelib.service.calendar import CalendarService
 from chalicelib.service.evidence import EvidenceServices
 from chalicelib.service.intake import Receipt, Submission, register
 from chalicelib.service.ports import (
+    AlreadyHandled,
     AttemptBudget,
     AuditEntry,
     CalendarStore,
@@ -32,6 +33,7 @@ from chalicelib.service.ports import (
     Claim,
     Ended,
     EvidenceStore,
+    Inbound,
     Page,
     PresignedPost,
     QueueFilter,
@@ -59,15 +61,34 @@ class FakeCases(CaseRepository):
     audit: dict[str, list[AuditEntry]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     linked: dict[str, str] = field(default_factory=dict)  # upload id -> the case that linked it
+    handled: set[str] = field(default_factory=set)  # inbound messages marked
 
-    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, now: datetime, uploads: Sequence[str] = ()) -> None:
+    def _mark(self, inbound: Inbound | None) -> None:
+        if inbound is not None:
+            if inbound.key in self.handled:
+                raise AlreadyHandled(inbound.key)
+            self.handled.add(inbound.key)
+
+    def add(
+        self,
+        cases: Sequence[tuple[Case, Sequence[Event]]],
+        *,
+        now: datetime,
+        uploads: Sequence[str] = (),
+        notices: Sequence[Notice] = (),
+        inbound: Inbound | None = None,
+    ) -> None:
         self.calls.append("add")
+        if inbound is not None and inbound.key in self.handled:
+            raise AlreadyHandled(inbound.key)
         if any(case.tracking_code in self.claims for case, _ in cases):
             raise TrackingCodeTaken()
         for upload_id in uploads:
             if upload_id in self.linked:
                 raise UploadTaken(upload_id)
         self.linked |= dict.fromkeys(uploads, cases[0][0].id)
+        self._mark(inbound)
+        self.outbox += notices
         for case, events in cases:
             case.version = 1
             self.cases[case.id] = copy.deepcopy(case)
@@ -89,17 +110,28 @@ class FakeCases(CaseRepository):
         return list(self.events.get(case_id, []))
 
     def save(
-        self, case: Case, events: Sequence[Event], notices: Sequence[Notice] = (), *, signal_due: datetime | None = None
+        self,
+        case: Case,
+        events: Sequence[Event],
+        notices: Sequence[Notice] = (),
+        *,
+        signal_due: datetime | None = None,
+        inbound: Inbound | None = None,
     ) -> None:
         self.calls.append("save")
         if self.cases[case.id].version != case.version:
             raise VersionConflict("changed meanwhile")
+        self._mark(inbound)
         case.version += 1
         self.cases[case.id] = copy.deepcopy(case)
         self.events[case.id] += events
         self.outbox += notices
         if signal_due is not None:
             self.stream.append((case.id, case.version))
+
+    def rekey(self, case: Case, events: Sequence[Event], notice: Notice) -> None:
+        self.save(case, events, [notice])
+        self.claims[case.tracking_code] = Claim(case.id, case.access_code_hash)
 
     def task(self, case_id: str) -> Task | None:
         self.calls.append("task")
@@ -174,6 +206,10 @@ class FakeBudget(AttemptBudget):
     def refund(self, key: str) -> None:
         self.calls.append("refund")
         self.spent[key] -= 1
+
+    def reset(self, key: str) -> None:
+        self.calls.append("reset")
+        self.spent.pop(key, None)
 
 
 @dataclass

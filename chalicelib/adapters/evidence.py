@@ -1,4 +1,4 @@
-"""The evidence bucket (S3): signed upload forms and download links, and the few object calls the app makes.
+"""S3: evidence files (signed uploads, kept copies, signed downloads) and inbound e-mail as received.
 
 The S3 client is made on first use (`aws.client`), so functions and requests that never touch evidence
 do not pay for it at cold start. Signatures are SigV4 (`aws.py` configures the client): S3 takes no
@@ -13,7 +13,7 @@ from urllib.parse import quote
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters import aws
-from chalicelib.service.ports import EvidenceStore, PresignedPost, StoredObject
+from chalicelib.service.ports import EvidenceStore, MailStore, PresignedPost, StoredObject
 
 #: What S3 answers for an object that is not there (HEAD has no body, so only a status), or not that version.
 _ABSENT = frozenset({"404", "NoSuchKey", "NotFound"})
@@ -104,3 +104,20 @@ class S3EvidenceStore(EvidenceStore):
                 ExpiresIn=expires_in,
             )
         )
+
+
+class S3MailStore(MailStore):
+    """The mail bucket (SES receipt's S3 action): a mail is read with one ranged GET."""
+
+    def __init__(self, bucket: str) -> None:
+        self._bucket = bucket
+
+    def read(self, key: str, limit: int) -> bytes | None:
+        try:
+            found = aws.client("s3").get_object(Bucket=self._bucket, Key=key, Range=f"bytes=0-{limit - 1}")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+        data: bytes = found["Body"].read()
+        return data

@@ -46,7 +46,7 @@ def config() -> IdempotencyConfig:
 def registrar() -> Callable[..., dict[str, Any]]:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer, idempotent_function
 
-    from chalicelib.adapters.sealed_reply import SealedReply
+    from chalicelib.adapters.sealing import SealedReply
 
     settings = get_settings()
     store = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=aws.client("dynamodb"))

@@ -1,4 +1,4 @@
-"""Where notices go: SNS topics per audience, and a dead-letter queue (SQS) for those given up on."""
+"""Where supervision's notices go (an SNS topic), and a dead-letter queue (SQS) for notices given up on."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from chalicelib.adapters import aws
-from chalicelib.domain.notices import Audience, Notice
+from chalicelib.domain.notices import Notice
 from chalicelib.service.ports import DeadLetters, NoticeSender, OutboxEntry, SendFailed
 
 
 class SnsNoticeSender(NoticeSender):
-    def __init__(self, topics: dict[Audience, str]) -> None:
-        self._topics = topics
+    """Supervision's notices (escalations, 督办 reminders) on its topic, for subscribers to filter."""
+
+    def __init__(self, topic: str) -> None:
+        self._topic = topic
 
     def send(self, notice: Notice, send_key: str) -> None:
         try:
@@ -24,7 +26,7 @@ class SnsNoticeSender(NoticeSender):
 
     def _publish(self, notice: Notice, send_key: str) -> None:
         aws.client("sns").publish(
-            TopicArn=self._topics[notice.audience],
+            TopicArn=self._topic,
             Message=json.dumps(notice.message, ensure_ascii=False),
             # subscribers filter on these; `send_key` lets them drop a repeat of a notice already handled
             MessageAttributes={

@@ -117,6 +117,23 @@ def _act(call: Call, tracking_code: str, action: str) -> schemas.PublicCaseOut:
 @operation(
     bp,
     "POST",
+    "/v1/complaints/{tracking_code}/access-code",
+    summary="Ask for a new access code: sent to the phone or e-mail on file; the old one stops working",
+    tag=TAG,
+    response=schemas.AccessCodeRequestedOut,
+    status=202,
+    errors_=(429,),
+)
+def new_access_code(call: Call, tracking_code: str) -> schemas.AccessCodeRequestedOut:
+    tracking.recover(
+        tracking_code, client=call.client, now=wiring.now(), services=wiring.services(), budgets=wiring.budgets()
+    )
+    return schemas.AccessCodeRequestedOut.model_validate({})
+
+
+@operation(
+    bp,
+    "POST",
     "/v1/complaints/{tracking_code}/withdraw",
     summary="Withdraw a case before it is closed (撤回)",
     tag=TAG,

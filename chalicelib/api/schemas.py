@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -113,6 +113,18 @@ class SubmissionIn(Body):
     amount: Money | None = Field(None, description="amount in dispute, CNY")
     evidence: Annotated[list[UploadId], Field(max_length=MAX_FILES)] = Field(
         [], description=f"up to {MAX_FILES} upload ids from POST /v1/uploads, each uploaded and not yet linked"
+    )
+    language: Literal["zh-CN", "en"] = Field("zh-CN", description="of the complainant's notices")
+    notify_by: Literal["sms", "email", "none"] | None = Field(
+        None, description="how the complainant hears of each milestone; by default SMS to the phone given"
+    )
+
+
+class AccessCodeRequestedOut(Out):
+    message: str = Field(
+        "if this tracking code is ours and its complainant can be reached, a new access code is on its way "
+        "to the phone or e-mail on file; the old one no longer works",
+        description="the same whether or not the code exists",
     )
 
 
@@ -242,6 +254,10 @@ Version = Annotated[int, Field(ge=1, description="the case version this action i
 
 class ActionIn(Body):
     version: Version | None = None
+
+
+class CompleteIn(cmd.Complete, ActionIn):
+    pass
 
 
 class DecideIn(cmd.Decide, ActionIn):
@@ -377,6 +393,9 @@ class StaffCaseOut(Out):
     pending_extension: dict[str, Any] | None
     response: dict[str, Any] | None
     under_review: bool
+    language: str = Field(description="of the complainant's notices (zh-CN or en)")
+    contact: Literal["sms", "email"] | None = Field(description="how the complainant hears of milestones; none: nobody")
+    incomplete: list[str] = Field(description="what a clerk must still record (`complete`) before the case is decided")
     timeline: list[StaffTimelineEntryOut]
 
 
@@ -394,6 +413,7 @@ class CaseSummaryOut(Out):
     unit: str | None = None
     handler: str | None = None
     next_due_at: datetime | None = None
+    incomplete: bool = Field(False, description="registered from an SMS or e-mail; a clerk must complete it")
 
 
 class QueueQuery(Body):

@@ -227,6 +227,7 @@ def evidence_file(call: Call, case_id: str, n: str) -> schemas.EvidenceDownloadO
 
 
 ACTION_BODIES: dict[str, type[schemas.ActionIn]] = {
+    "complete": schemas.CompleteIn,
     "decide": schemas.DecideIn,
     "assign": schemas.AssignIn,
     "findings": schemas.FindingsIn,

@@ -184,6 +184,9 @@ class Case:
     amount: Decimal | None = None
     evidence: tuple[Evidence, ...] = ()
     first_responder: Actor | None = None
+    language: str = "zh-CN"  # of the complainant's notices
+    contact: str | None = None  # how the complainant hears of milestones: "sms", "email", or None (nobody to tell)
+    incomplete: tuple[str, ...] = ()  # what a clerk must still record (an SMS or e-mail complaint's respondent …)
     linked_case_ids: tuple[str, ...] = ()
     deadlines: dict[str, Deadline] = field(default_factory=dict)
     satisfied: bool | None = None

@@ -10,10 +10,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 
-from chalicelib.domain.calendar import WorkingCalendar
+from chalicelib.domain.calendar import MAX_WORKING_DAYS, WorkingCalendar
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 END_OF_DAY = time(23, 59, 59)
+#: A day-based reminder comes in the morning of its day, so people read it at work.
+REMINDER_TIME = time(9, 0)
 
 
 class Basis(StrEnum):
@@ -39,6 +41,8 @@ class ClockRule:
     on_expiry: str = "escalate"
     escalate_to: str = "supervisor"  # who is told and chases (督办) when it runs out
     real_name_only: bool = False
+    #: Remind the complainant (once) this many basis units before the clock is due; None: never.
+    remind_complainant_before: int | None = None
     source: str = ""
 
 
@@ -56,8 +60,12 @@ class Deadline:
     extended: int = 0
     stopped_at: datetime | None = None
     escalated_at: datetime | None = None
-    reminded_at: datetime | None = None
+    reminded_at: datetime | None = None  # the last chase (督办) after escalation, for staff
     steps: tuple[str, ...] = field(default=())
+    #: When the complainant is reminded before the due time; None once sent (it is sent once), or never.
+    remind_at: datetime | None = None
+    #: The rule's lead (`ClockRule.remind_complainant_before`), kept so a moved due time moves the reminder.
+    remind_before: int | None = None
 
     @property
     def due_date(self) -> date:
@@ -101,7 +109,7 @@ class Deadline:
             due_at=due_at,
             estimated=estimated,
             paused_seconds=self.paused_seconds + int(paused_for.total_seconds()),
-        )
+        )._reminder_moved(calendar)
 
     def extend(self, by: int, calendar: WorkingCalendar) -> Deadline:
         """Move the due time by `by` units of the clock's own basis, from the current due time."""
@@ -113,7 +121,24 @@ class Deadline:
         else:
             last_day, guessed = calendar.add_working_days(self.due_date, by)
             due_at, estimated = end_of(last_day), estimated or guessed
-        return replace(self, due_at=due_at, extended=self.extended + by, estimated=estimated, escalated_at=None)
+        return replace(
+            self, due_at=due_at, extended=self.extended + by, estimated=estimated, escalated_at=None
+        )._reminder_moved(calendar)
+
+    def _reminder_moved(self, calendar: WorkingCalendar) -> Deadline:
+        """A pending reminder recomputed from the (new) due time with the stored lead.
+
+        Recomputed rather than shifted by the due time's delta: a working-day due time moved by two
+        working days over a weekend moves four calendar days, which would put a shifted reminder on a
+        Sunday; recomputing keeps it at 09:00 of a working day. A reminder already sent (or never
+        scheduled) stays so: the complainant is reminded once.
+        """
+        if self.remind_at is None or self.remind_before is None:
+            return self
+        remind_at, guessed = reminder_time(self.basis, self.due_at, self.remind_before, calendar)
+        if remind_at <= self.started_at:
+            return replace(self, remind_at=None)
+        return replace(self, remind_at=remind_at, estimated=self.estimated or guessed)
 
 
 def local_day(moment: datetime) -> date:
@@ -124,8 +149,43 @@ def end_of(day: date) -> datetime:
     return datetime.combine(day, END_OF_DAY, tzinfo=CHINA)
 
 
+def working_days_before(day: date, days: int, calendar: WorkingCalendar) -> tuple[date, bool]:
+    """The `days`-th working day before `day` (which itself does not count): `add_working_days` backwards.
+
+    Returns the day and whether any year crossed was estimated rather than official.
+    """
+    if not 0 < days <= MAX_WORKING_DAYS:
+        raise ValueError(f"working days must be between 1 and {MAX_WORKING_DAYS}, not {days}")
+    counted, estimated = 0, not calendar.schedule(day.year).official
+    while counted < days:
+        day -= timedelta(days=1)
+        estimated = estimated or not calendar.schedule(day.year).official
+        if calendar.is_workday(day):
+            counted += 1
+    return day, estimated
+
+
+def reminder_time(basis: Basis, due_at: datetime, before: int, calendar: WorkingCalendar) -> tuple[datetime, bool]:
+    """When a reminder `before` basis units ahead of `due_at` falls, and whether the calendar guessed.
+
+    Working days: 09:00 of the working day `before` working days ahead of the last day; calendar days:
+    09:00 of the day `before` days ahead of the due day; hours: exactly `before` hours ahead.
+    """
+    if basis is Basis.HOURS:
+        return due_at - timedelta(hours=before), False
+    last_day = local_day(due_at)
+    if basis is Basis.CALENDAR_DAYS:
+        return datetime.combine(last_day - timedelta(days=before), REMINDER_TIME, tzinfo=CHINA), False
+    day, estimated = working_days_before(last_day, before, calendar)
+    return datetime.combine(day, REMINDER_TIME, tzinfo=CHINA), estimated
+
+
 def start_clock(rule: ClockRule, started_at: datetime, calendar: WorkingCalendar) -> Deadline:
-    """Compute a deadline. Day-based clocks end at 23:59:59 of their last day; the start day does not count."""
+    """Compute a deadline. Day-based clocks end at 23:59:59 of their last day; the start day does not count.
+
+    A rule with `remind_complainant_before` also gets its reminder time, unless that falls at or before
+    the start (a window shorter than the lead has no reminder).
+    """
     if started_at.tzinfo is None:
         raise ValueError("a clock needs an aware start time")
     estimated = False
@@ -136,4 +196,12 @@ def start_clock(rule: ClockRule, started_at: datetime, calendar: WorkingCalendar
     else:
         last_day, estimated = calendar.add_working_days(local_day(started_at), rule.length)
         due_at = end_of(last_day)
-    return Deadline(rule.name, rule.basis, rule.length, started_at, due_at, estimated=estimated, steps=rule.steps)
+    deadline = Deadline(rule.name, rule.basis, rule.length, started_at, due_at, estimated=estimated, steps=rule.steps)
+    if rule.remind_complainant_before is None:
+        return deadline
+    remind_at, guessed = reminder_time(rule.basis, due_at, rule.remind_complainant_before, calendar)
+    if remind_at <= started_at:
+        return deadline
+    return replace(
+        deadline, remind_at=remind_at, remind_before=rule.remind_complainant_before, estimated=estimated or guessed
+    )

@@ -37,8 +37,19 @@ def _rule(spec: dict[str, Any], severity: str | None) -> ClockRule:
         on_expiry=spec.get("on_expiry", "escalate"),
         escalate_to=spec.get("escalate_to", "supervisor"),
         real_name_only=bool(spec.get("real_name_only", False)),
+        remind_complainant_before=_lead(spec),
         source=spec.get("source", ""),
     )
+
+
+def _lead(spec: dict[str, Any]) -> int | None:
+    """How many basis units before the due time the complainant is reminded (None: not at all)."""
+    lead = spec.get("remind_complainant_before")
+    if lead is None:
+        return None
+    if isinstance(lead, bool) or not isinstance(lead, int) or lead < 1:
+        raise ValueError(f"clock {spec['name']!r}: remind_complainant_before must be a whole number of at least 1")
+    return lead
 
 
 @dataclass(frozen=True)

@@ -193,6 +193,31 @@ def _keep(upload: Upload, where: str, now: datetime, evidence: EvidenceServices)
     )
 
 
+def keep_file(filename: str, data: bytes, *, now: datetime, evidence: EvidenceServices) -> Evidence | None:
+    """Keep a file that came attached to a message (an e-mail), checked as an upload is; None when it is
+    not a file taken here (its type, its size, damaged)."""
+    sniffed = sniff(data)
+    if not data or len(data) > MAX_BYTES or sniffed is None or not consistent(sniffed, sniffed):
+        return None
+    try:
+        clean = without_metadata(sniffed, data)
+    except MalformedFile:
+        return None
+    key = f"{EVIDENCE_PREFIX}{local_day(now):%Y-%m}/{new_upload_id()}"
+    evidence.store.put(key, clean, sniffed)
+    changed = clean != data
+    return Evidence(
+        upload_id=key.rsplit("/", 1)[-1],
+        key=key,
+        filename=filename or download_name("attachment", sniffed),
+        content_type=sniffed,
+        size=len(clean),
+        sha256=hashlib.sha256(clean).hexdigest(),
+        original_sha256=hashlib.sha256(data).hexdigest() if changed else None,
+        metadata_removed=changed,
+    )
+
+
 def discard(accepted: Accepted, evidence: EvidenceServices) -> None:
     """Delete the kept copies of a submission that was not registered (the uploads stay linkable)."""
     for item in accepted.evidence:

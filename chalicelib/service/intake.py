@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -12,12 +12,14 @@ from chalicelib.domain.case import Actor, Case, Channel, Event, Evidence, Kind, 
 from chalicelib.domain.codes import hash_access_code, new_access_code, new_case_id, new_tracking_code
 from chalicelib.domain.deadlines import CHINA, local_day, start_clock
 from chalicelib.domain.evidence import MAX_FILES
+from chalicelib.domain.messages import DEFAULT_LANGUAGE
+from chalicelib.domain.notices import received
 from chalicelib.domain.policy import Policy
 from chalicelib.domain.redaction import redact
 from chalicelib.domain.schedules import FIRST_YEAR
 from chalicelib.errors import InvalidInput
 from chalicelib.service import evidence
-from chalicelib.service.ports import TrackingCodeTaken, UploadTaken
+from chalicelib.service.ports import Inbound, TrackingCodeTaken, UploadTaken
 from chalicelib.service.workflow import Services, start
 
 log = logging.getLogger(__name__)
@@ -45,8 +47,13 @@ class Submission:
     product: Product | None = None
     amount: Decimal | None = None
     evidence: tuple[str, ...] = ()  # upload ids (`POST /v1/uploads`)
+    kept: tuple[Evidence, ...] = ()  # files already checked and kept (an e-mail's attachments)
     received_at: datetime | None = None
     clerk: Actor | None = None
+    language: str = DEFAULT_LANGUAGE  # of the notices
+    notify_by: str | None = None  # "sms", "email" or "none"; by default the channel it came by, else SMS
+    incomplete: tuple[str, ...] = ()  # what an SMS or e-mail could not say: a clerk completes it
+    inbound: Inbound | None = None  # the message it came in: registered once however often delivered
 
 
 @dataclass(frozen=True)
@@ -77,24 +84,47 @@ def _dates(submission: Submission, now: datetime, max_backdate: timedelta) -> di
     return problems
 
 
-def check(submission: Submission, now: datetime, max_backdate: timedelta) -> None:
-    problems = _dates(submission, now, max_backdate)
+def _parties(submission: Submission) -> dict[str, str]:
+    problems: dict[str, str] = {}
     if submission.anonymous and submission.kind is not Kind.REPORT:
         problems["complainant.anonymous"] = "only a report may be anonymous"
     if not submission.anonymous and submission.complainant is None:
         problems["complainant"] = "name and phone are required unless the report is anonymous"
+    if submission.notify_by == "email" and not (submission.complainant and submission.complainant.email):
+        problems["notify_by"] = "notices by e-mail need the complainant's e-mail address"
+    if submission.clerk is not None and submission.channel is Channel.WEB:
+        problems["channel"] = "staff intake records a phone, letter, walk-in or other non-web channel"
+    return problems
+
+
+def check(submission: Submission, now: datetime, max_backdate: timedelta) -> None:
+    problems = _dates(submission, now, max_backdate) | _parties(submission)
     if submission.kind in (Kind.COMPLAINT, Kind.REPORT) and submission.respondent is None:
         problems["respondent"] = f"a {submission.kind.value} needs the business it is about"
     if submission.kind is Kind.COMPLAINT and not submission.request:
         problems["request"] = "a complaint needs a specific request (refund, exchange, compensation …)"
+    if submission.channel in (Channel.SMS, Channel.EMAIL) and submission.clerk is None:
+        for missing in submission.incomplete:  # a clerk completes it; the acceptance clock runs meanwhile
+            problems.pop(missing, None)
     if submission.suspected_violation and submission.kind not in (Kind.COMPLAINT, Kind.REPORT):
         problems["suspected_violation"] = "only a complaint or a report can report a violation"
     if len(submission.evidence) > MAX_FILES:
         problems["evidence"] = f"at most {MAX_FILES} files"
-    if submission.clerk is not None and submission.channel is Channel.WEB:
-        problems["channel"] = "staff intake records a phone, letter, walk-in or other non-web channel"
     if problems:
         raise InvalidInput("the submission is incomplete or inconsistent", fields=problems)
+
+
+def contact_of(submission: Submission) -> str | None:
+    """How the complainant hears of milestones: as asked, else by the channel they wrote in by, else by SMS
+    to the phone given; an anonymous reporter is never contacted."""
+    person = submission.complainant
+    if submission.anonymous or person is None or submission.notify_by == "none":
+        return None
+    if submission.notify_by:
+        return submission.notify_by
+    if submission.channel is Channel.EMAIL and person.email:
+        return "email"
+    return "sms" if person.phone else ("email" if person.email else None)
 
 
 def register(submission: Submission, *, now: datetime, services: Services) -> Receipt:
@@ -111,6 +141,8 @@ def register(submission: Submission, *, now: datetime, services: Services) -> Re
         if files
         else evidence.NOTHING
     )
+    if submission.kept:
+        accepted = replace(accepted, evidence=accepted.evidence + submission.kept)
     try:
         receipt = _register(submission, accepted, now, services)
     except UploadTaken as taken:  # nothing was written: the kept copies go, the case is refused whole
@@ -137,7 +169,8 @@ def _register(submission: Submission, accepted: evidence.Accepted, now: datetime
             case.access_code_hash = hash_access_code(access_code, case.tracking_code, services.secret)
         try:
             events = [(case, _first_events(case, cases, submission, now)) for case in cases]
-            services.cases.add(events, now=now, uploads=uploads)
+            notices = [received(case, access_code) for case in cases if case.contact]
+            services.cases.add(events, now=now, uploads=uploads, notices=notices, inbound=submission.inbound)
         except TrackingCodeTaken:
             log.warning("tracking_code_collision", extra={"attempt": attempt + 1})
             continue
@@ -188,6 +221,9 @@ def _cases_for(
                 amount=submission.amount,
                 evidence=kept,  # a split submission's two cases share its files
                 first_responder=submission.clerk,
+                language=submission.language,
+                contact=contact_of(submission),
+                incomplete=tuple(m for m in submission.incomplete if kind is Kind.COMPLAINT or m != "request"),
                 linked_case_ids=tuple(i for i in ids if i != case_id),
                 redacted=_redacted(submission),
                 deadlines={

@@ -66,14 +66,37 @@ class OutboxEntry:
     attempts: int
 
 
+@dataclass(frozen=True)
+class Inbound:
+    """A message that came in (`sms#<inboundMessageId>`, `email#<object key>`), marked in the write of
+    what it caused, so a redelivery causes nothing twice."""
+
+    key: str
+    at: datetime
+
+
+class AlreadyHandled(Exception):
+    """The message that came in was handled before (a redelivery)."""
+
+
 class CaseRepository(ABC):
     @abstractmethod
-    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, now: datetime, uploads: Sequence[str] = ()) -> None:
-        """Store new cases with their first events, all or nothing, each marked as a hand-off (its start)
-        made at `now`; in the same write, mark the `uploads` as linked to the first case.
+    def add(
+        self,
+        cases: Sequence[tuple[Case, Sequence[Event]]],
+        *,
+        now: datetime,
+        uploads: Sequence[str] = (),
+        notices: Sequence[Notice] = (),
+        inbound: Inbound | None = None,
+    ) -> None:
+        """Store new cases with their first events and the notices they owe, all or nothing, each marked
+        as a hand-off (its start) made at `now`; in the same write, mark the `uploads` as linked to the
+        first case and the `inbound` message as handled.
 
-        Raises `TrackingCodeTaken` when a tracking code is already in use (the caller draws again), and
-        `UploadTaken` when one of the uploads was linked meanwhile (or is gone).
+        Raises `TrackingCodeTaken` when a tracking code is already in use (the caller draws again),
+        `UploadTaken` when one of the uploads was linked meanwhile (or is gone), and `AlreadyHandled`
+        when the inbound message was.
         """
 
     @abstractmethod
@@ -93,13 +116,20 @@ class CaseRepository(ABC):
         notices: Sequence[Notice] = (),
         *,
         signal_due: datetime | None = None,
+        inbound: Inbound | None = None,
     ) -> None:
         """Write a changed case, its new events and the notices they owe together, if nobody changed it since.
 
         With `signal_due`, the write marks the change as a hand-off to the workflow (made at that moment):
-        the register's stream then carries it to `service.workflow.hand_over`. Raises `VersionConflict`
-        when the case changed meanwhile.
+        the register's stream then carries it to `service.workflow.hand_over`. With `inbound`, it marks the
+        message that caused it as handled. Raises `VersionConflict` when the case changed meanwhile, and
+        `AlreadyHandled` when the message was handled before.
         """
+
+    @abstractmethod
+    def rekey(self, case: Case, events: Sequence[Event], notice: Notice) -> None:
+        """Save `case` with a new access-code hash (its tracking claim too), the events and the notice that
+        carries the new code, together, if nobody changed the case since (else `VersionConflict`)."""
 
     @abstractmethod
     def task(self, case_id: str) -> Task | None: ...
@@ -233,6 +263,10 @@ class AttemptBudget(ABC):
     def refund(self, key: str) -> None:
         """Give back a try that succeeded (the owner looking at their case costs nothing)."""
 
+    @abstractmethod
+    def reset(self, key: str) -> None:
+        """Forget the key's tries (a lockout lifted)."""
+
 
 @dataclass(frozen=True)
 class Run:
@@ -311,3 +345,54 @@ class DeadLetters(ABC):
 
 class SendFailed(Exception):
     """A notice could not be handed to its channel this time."""
+
+
+class SmsGateway(ABC):
+    """Sends one SMS (AWS End User Messaging, SNS, or a domestic provider): raises `SendFailed`."""
+
+    @abstractmethod
+    def send(self, to: str, text: str, reference: str) -> str:
+        """Send `text` to `to` (E.164); `reference` names the notice (a provider may log it). Returns the
+        provider's message id."""
+
+
+class MailGateway(ABC):
+    """Sends one e-mail (SES): raises `SendFailed`."""
+
+    @abstractmethod
+    def send(self, to: str, subject: str, text: str, reference: str, headers: dict[str, str]) -> str:
+        """Send a plain-text mail; `headers` thread it (In-Reply-To, References) or mark it automatic."""
+
+
+class Contacts(ABC):
+    """What the register knows of a phone number or e-mail address, and the answers owed to what came in."""
+
+    @abstractmethod
+    def opted_out(self, address: str) -> bool: ...
+
+    @abstractmethod
+    def opt(self, address: str, out: bool, inbound: Inbound, answer: Notice) -> None:
+        """Opt `address` out of SMS (or back in) and queue the answer, once: raises `AlreadyHandled`."""
+
+    @abstractmethod
+    def answer(self, inbound: Inbound, answer: Notice) -> None:
+        """Queue the answer to a message that came in, once: raises `AlreadyHandled` for a redelivery."""
+
+    @abstractmethod
+    def record(self, inbound: Inbound, outcome: str) -> None:
+        """Mark a message handled without an answer (mail sent automatically), once: raises `AlreadyHandled`."""
+
+    @abstractmethod
+    def await_survey(self, address: str, case_id: str, at: datetime) -> None:
+        """A `1` or `2` from `address` now answers the follow-up survey of `case_id`."""
+
+    @abstractmethod
+    def survey_case(self, address: str) -> str | None: ...
+
+
+class MailStore(ABC):
+    """Where inbound e-mail is kept as received (SES receipt's S3 action)."""
+
+    @abstractmethod
+    def read(self, key: str, limit: int) -> bytes | None:
+        """At most the first `limit` bytes of the mail at `key`; None when there is none."""

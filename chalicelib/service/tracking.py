@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.case import PUBLIC, Case
-from chalicelib.domain.codes import access_code_matches, normalise_tracking_code
+from chalicelib.domain.case import PUBLIC, Case, Event
+from chalicelib.domain.codes import access_code_matches, hash_access_code, new_access_code, normalise_tracking_code
 from chalicelib.domain.lifecycle.actions import PUBLIC_ACTIONS
 from chalicelib.domain.lifecycle.steps import step_of
+from chalicelib.domain.notices import milestone
 from chalicelib.errors import NotFound, Throttled, VersionConflict
 from chalicelib.service.ports import AttemptBudget
 from chalicelib.service.workflow import Services, commit
@@ -25,12 +26,15 @@ from chalicelib.service.workflow import Services, commit
 #: One answer for an unknown code and a wrong access code, so neither can be told from the other.
 NOT_FOUND = "no case matches this tracking code and access code"
 _RETRIES = 3
+#: New access codes a tracking code may be sent per day: enough for a person, too few to flood their phone.
+RECOVERIES_PER_DAY = 3
 
 
 @dataclass(frozen=True)
 class Budgets:
     per_client: AttemptBudget
     per_code: AttemptBudget
+    recovery: AttemptBudget  # new access codes asked for, per tracking code
 
 
 def open_case(
@@ -88,3 +92,24 @@ def act(
         if reloaded is None:
             raise NotFound(NOT_FOUND)
         case = reloaded
+
+
+def recover(tracking_code: str, *, client: str, now: datetime, services: Services, budgets: Budgets) -> None:
+    """A complainant who lost the access code asks for a new one: it goes to the phone or e-mail on file
+    (never in the answer, which is the same whether or not the code exists), the old one stops working,
+    and the tracking code's lockout from guessing is lifted, since only the owner receives the new code.
+    Each ask costs a try of the client's and of the code's recovery budgets."""
+    code = normalise_tracking_code(tracking_code)
+    for budget, key in ((budgets.per_client, client), (budgets.recovery, code or "invalid")):
+        spent = budget.spend(key, now)
+        if spent.wait:
+            raise Throttled("too many requests for a new access code; try again later", retry_after_seconds=spent.wait)
+    claim = services.cases.claim(code) if code else None
+    case = services.cases.get(claim.case_id) if claim else None
+    if case is None or case.contact is None:
+        return
+    access_code = new_access_code()
+    case.access_code_hash = hash_access_code(access_code, case.tracking_code, services.secret)
+    event = Event("access_code_renewed", now, PUBLIC, {"sent_by": case.contact})
+    services.cases.rekey(case, [event], milestone(case, "access_code", access_code=access_code))
+    budgets.per_code.reset(case.tracking_code)

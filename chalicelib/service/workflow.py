@@ -26,12 +26,12 @@ from chalicelib.domain.case import SYSTEM, Actor, Case, Event
 from chalicelib.domain.lifecycle.context import Ctx
 from chalicelib.domain.lifecycle.expiry import deadline_passed
 from chalicelib.domain.lifecycle.steps import signal, step_of
-from chalicelib.domain.notices import notices_for
+from chalicelib.domain.notices import Notice, notices_for
 from chalicelib.domain.policy import Policy
 from chalicelib.errors import VersionConflict
 from chalicelib.service.calendar import CalendarService
 from chalicelib.service.evidence import EvidenceServices
-from chalicelib.service.ports import CaseRepository, Task, Workflow, WorkflowUnavailable
+from chalicelib.service.ports import CaseRepository, Inbound, Task, Workflow, WorkflowUnavailable
 
 log = logging.getLogger(__name__)
 _RETRIES = 3
@@ -84,11 +84,20 @@ def start(case: Case, services: Services, now: datetime) -> None:
 
 
 def commit(
-    case: Case, events: Sequence[Event], before: str, services: Services, now: datetime, *, timer_moved: bool = False
+    case: Case,
+    events: Sequence[Event],
+    before: str,
+    services: Services,
+    now: datetime,
+    *,
+    timer_moved: bool = False,
+    inbound: Inbound | None = None,
+    notices: Sequence[Notice] = (),
 ) -> None:
-    """Save a changed case with its events and notices and, when its workflow must move, hand the move over."""
+    """Save a changed case with its events and the notices they owe (and `notices` besides) and, when its
+    workflow must move, hand the move over. `inbound` is the message that caused the change, if any."""
     due = now if timer_moved or step_of(case) != before else None
-    services.cases.save(case, events, notices_for(case, events), signal_due=due)
+    services.cases.save(case, events, [*notices_for(case, events), *notices], signal_due=due, inbound=inbound)
     if due is not None:
         deliver(case.id, services, now)
 

@@ -78,7 +78,9 @@ def test_thirty_parallel_guesses_on_one_code_check_no_more_than_its_budget(
 
     monkeypatch.setattr(tracking, "access_code_matches", counting)  # (moto's DynamoDB is atomic: conftest)
     budgets = tracking.Budgets(
-        DynamoAttemptBudget("client", 1000, timedelta(minutes=15)), DynamoAttemptBudget("code", 5, timedelta(days=1))
+        DynamoAttemptBudget("client", 1000, timedelta(minutes=15)),
+        DynamoAttemptBudget("code", 5, timedelta(days=1)),
+        DynamoAttemptBudget("recovery", 3, timedelta(days=1)),
     )
     outcomes: list[str] = []
 

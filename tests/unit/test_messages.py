@@ -8,10 +8,10 @@ from typing import Any, get_args
 
 import pytest
 
-from chalicelib.domain.case import Kind
+from chalicelib.domain.case import Kind, Status
 from chalicelib.domain.lifecycle.commands import Respond
 from chalicelib.domain.lifecycle.reasons import RejectReason
-from chalicelib.domain.messages import LANGUAGES, MILESTONES, book, language_of, placeholders, render
+from chalicelib.domain.messages import LANGUAGES, MILESTONES, REPLIES, book, language_of, placeholders, render
 from chalicelib.domain.messages.sms import parts
 
 #: The longest facts a message can be filled with (a transfer to a long-named body, a long reason).
@@ -26,28 +26,33 @@ FACTS: dict[str, Any] = {
     "mediation_at": "2026年12月3日14:00",
     "mediation_place": "浦东新区消费者协会调解室",
     "mediator": "王调解",
+    "status": "responded",
+    "problem": "no_text",
+    "link": "https://12315.example.gov.cn/track",
 }
 
 
 def test_both_languages_have_every_milestone_with_the_same_facts_and_every_code_in_words() -> None:
     chinese, english = book("zh-CN"), book("en")
-    for milestone in MILESTONES:
+    for milestone in (*MILESTONES, *REPLIES):
         for part in ("subject", "text"):
             assert placeholders(chinese[milestone][part]) == placeholders(english[milestone][part]), milestone
     for texts in (chinese, english):
         assert set(texts["kinds"]) == {k.value for k in Kind}
+        assert set(texts["statuses"]) == {s.value for s in Status}
         assert set(texts["reasons"]) == {r.value for r in RejectReason}
         outcomes = get_args(Respond.model_fields["outcome"].annotation)
         assert set(texts["outcomes"]) == set(outcomes)
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("milestone", MILESTONES)
-def test_each_milestone_reads_whole_and_fits_two_sms_parts(milestone: str, language: str) -> None:
+@pytest.mark.parametrize("milestone", (*MILESTONES, *REPLIES))
+def test_each_milestone_and_reply_reads_whole_and_fits_two_sms_parts(milestone: str, language: str) -> None:
     needed = placeholders(book(language)[milestone]["text"]) | placeholders(book(language)[milestone]["subject"])
     message = render(milestone, language, **{k: v for k, v in FACTS.items() if k in needed})
     assert "{" not in message.text and "}" not in message.subject
-    assert FACTS["tracking_code"] in message.text + message.subject
+    if "tracking_code" in needed:
+        assert FACTS["tracking_code"] in message.text + message.subject
     assert parts(message.text) <= 2, (message.text, parts(message.text))
 
 

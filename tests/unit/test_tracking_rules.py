@@ -19,7 +19,7 @@ NOW = datetime(2026, 11, 23, 10, tzinfo=CHINA)
 def setup(client_limit: int = 20, code_limit: int = 30) -> tuple[FakeCases, Budgets, str, str]:
     cases = FakeCases()
     receipt = file_complaint(services(cases), NOW)
-    budgets = Budgets(FakeBudget(client_limit), FakeBudget(code_limit))
+    budgets = Budgets(FakeBudget(client_limit), FakeBudget(code_limit), FakeBudget(3))
     return cases, budgets, receipt.cases[0].tracking_code, receipt.access_code
 
 

@@ -62,6 +62,9 @@ class DynamoAttemptBudget(AttemptBudget):
             return Spent(1)
         return Spent(max(1, int(current.window_ends) - moment))
 
+    def reset(self, key: str) -> None:
+        self._item(key).delete()
+
     def refund(self, key: str) -> None:
         try:
             self._item(key).update(actions=[AttemptsItem.tries.add(-1)], condition=AttemptsItem.tries > 0)

@@ -17,7 +17,7 @@ import json
 import operator
 import zlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -27,12 +27,14 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.adapters.register.items import (
     CASE_SK,
     DETAILS_SK,
+    INBOUND_SK,
     TASK_SK,
     UPLOAD_SK,
     AuditItem,
     CaseItem,
     DetailsItem,
     EventItem,
+    InboundItem,
     OutboxItem,
     RegisterItem,
     TaskItem,
@@ -40,8 +42,10 @@ from chalicelib.adapters.register.items import (
     UploadItem,
     audit_key,
     case_key,
+    inbound_key,
     upload_key,
 )
+from chalicelib.adapters.sealing import Seal
 from chalicelib.domain.case import Case, Event
 from chalicelib.domain.codec import from_plain, to_plain
 from chalicelib.domain.lifecycle.steps import OPEN_STATUSES, next_due, stamp, step_of
@@ -49,9 +53,11 @@ from chalicelib.domain.lifecycle.summary import CaseSummary, summarize
 from chalicelib.domain.notices import Notice
 from chalicelib.errors import VersionConflict
 from chalicelib.service.ports import (
+    AlreadyHandled,
     AuditEntry,
     CaseRepository,
     Claim,
+    Inbound,
     Page,
     QueueFilter,
     Task,
@@ -80,6 +86,8 @@ DETAILS = frozenset(
         "evidence",
         "first_responder",
         "redacted",
+        "language",
+        "contact",
     }
 )
 #: How many cases' details a repository remembers having read or written (one fingerprint each).
@@ -88,6 +96,9 @@ _REMEMBERED = 4096
 
 #: Index sort keys: one fixed format (UTC, seconds) so strings order like times.
 utc = stamp
+
+
+_TRACKING_SK = "TRACKING"
 
 
 def _tracking_key(code: str) -> str:
@@ -159,20 +170,61 @@ def _event_items(case: Case, events: Sequence[Event]) -> list[EventItem]:
     return [EventItem(case_key(case.id), f"EVENT#{case.version + 1:06d}", body=[to_plain(e) for e in events])]
 
 
-def _outbox_items(case: Case, notices: Sequence[Notice]) -> list[OutboxItem]:
+#: How long the mark of a message that came in is kept: far longer than any redelivery.
+INBOUND_KEPT = timedelta(days=30)
+#: Facts a notice carries that the register keeps sealed until it is sent.
+SECRET_FACTS = ("access_code",)
+
+
+def outbox_item(pk: str, sk: str, notice: Notice, seal: Seal) -> OutboxItem:
+    facts = notice.message.get("facts", {})
+    secrets = {k: facts[k] for k in SECRET_FACTS if k in facts}
+    message = (
+        {**notice.message, "facts": {k: v for k, v in facts.items() if k not in secrets}} if secrets else notice.message
+    )
+    return OutboxItem(
+        pk, sk, channel=notice.audience.value, message=message, sealed=seal.close(secrets) if secrets else None
+    )
+
+
+def _outbox_items(version: int, notices: Sequence[Notice], seal: Seal) -> list[OutboxItem]:
+    """Each notice under its case's key, numbered by the version being written (a retry adds none)."""
     return [
-        OutboxItem(
-            case_key(case.id),
-            f"OUTBOX#{case.version + 1:06d}#{n:02d}",
-            channel=notice.audience.value,
-            message=notice.message,
-        )
+        outbox_item(case_key(notice.message["case_id"]), f"OUTBOX#{version + 1:06d}#{n:02d}", notice, seal)
         for n, notice in enumerate(notices)
     ]
 
 
+def _inbound_item(inbound: Inbound) -> InboundItem:
+    return InboundItem(
+        inbound_key(inbound.key), INBOUND_SK, at=inbound.at.isoformat(), expires_at=inbound.at + INBOUND_KEPT
+    )
+
+
 def _conflicts(error: TransactWriteError) -> list[bool]:
     return [bool(r and r.code == "ConditionalCheckFailed") for r in error.cancellation_reasons]
+
+
+def _why_not_added(  # noqa: PLR0917 - where each part of the transaction sits
+    error: TransactWriteError,
+    claims: list[int],
+    position: int,
+    inbound: Inbound | None,
+    notices: int,
+    uploads: Sequence[str],
+) -> None:
+    """Raise what an intake's transaction failed on: the inbound message handled before (at `position`),
+    a tracking code taken (at `claims`), or an upload linked meanwhile (after the notices)."""
+    failed = _conflicts(error)
+    marked = int(inbound is not None)
+    failed += [False] * (position + marked + notices + len(uploads) - len(failed))
+    if inbound is not None and failed[position]:
+        raise AlreadyHandled(inbound.key) from error
+    if any(failed[i] for i in claims):
+        raise TrackingCodeTaken() from error
+    taken = [u for n, u in enumerate(uploads) if failed[position + marked + notices + n]]
+    if taken:
+        raise UploadTaken(taken[0]) from error
 
 
 def _task(case_id: str, item: TaskItem) -> Task:
@@ -180,8 +232,9 @@ def _task(case_id: str, item: TaskItem) -> Task:
 
 
 class DynamoCaseRepository(CaseRepository):
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, seal: Seal) -> None:
         self._connection = connection  # transactions: over the models' client (`register.connection`)
+        self._seal = seal
         # case id -> (version, fingerprint of its details as read or written at that version): a save
         # writes the DETAILS item again only if they changed, or if this repository did not see them
         self._details: dict[str, tuple[int, int]] = {}
@@ -191,7 +244,15 @@ class DynamoCaseRepository(CaseRepository):
             self._details.clear()
         self._details[case_id] = (version, _fingerprint(details))
 
-    def add(self, cases: Sequence[tuple[Case, Sequence[Event]]], *, now: datetime, uploads: Sequence[str] = ()) -> None:
+    def add(
+        self,
+        cases: Sequence[tuple[Case, Sequence[Event]]],
+        *,
+        now: datetime,
+        uploads: Sequence[str] = (),
+        notices: Sequence[Notice] = (),
+        inbound: Inbound | None = None,
+    ) -> None:
         claims: list[int] = []  # positions of the tracking-code claims among the transaction's items
         position = 0
         try:
@@ -203,7 +264,7 @@ class DynamoCaseRepository(CaseRepository):
                     tx.save(
                         TrackingItem(
                             _tracking_key(case.tracking_code),
-                            "TRACKING",
+                            _TRACKING_SK,
                             case_id=case.id,
                             access_code_hash=case.access_code_hash,
                         ),
@@ -214,6 +275,10 @@ class DynamoCaseRepository(CaseRepository):
                     for item in event_items:
                         tx.save(item, condition=EventItem.pk.does_not_exist())
                     position += 3 + len(event_items)
+                if inbound is not None:  # first: its position is known whatever else fails
+                    tx.save(_inbound_item(inbound), condition=InboundItem.pk.does_not_exist())
+                for notice in _outbox_items(0, notices, self._seal):
+                    tx.save(notice, condition=OutboxItem.pk.does_not_exist())
                 for upload_id in uploads:  # linked once: a second submission linking it fails here
                     tx.update(
                         UploadItem(upload_key(upload_id), UPLOAD_SK),
@@ -221,12 +286,7 @@ class DynamoCaseRepository(CaseRepository):
                         condition=UploadItem.pk.exists() & UploadItem.case_id.does_not_exist(),
                     )
         except TransactWriteError as error:
-            failed = _conflicts(error)
-            if any(failed[i] for i in claims if i < len(failed)):
-                raise TrackingCodeTaken() from error
-            taken = [u for n, u in enumerate(uploads) if position + n < len(failed) and failed[position + n]]
-            if taken:
-                raise UploadTaken(taken[0]) from error
+            _why_not_added(error, claims, position, inbound, len(notices), uploads)
             raise
         for case, _ in cases:
             case.version = 1
@@ -251,7 +311,7 @@ class DynamoCaseRepository(CaseRepository):
 
     def claim(self, tracking_code: str) -> Claim | None:
         try:
-            item = TrackingItem.get(_tracking_key(tracking_code), "TRACKING", consistent_read=True)
+            item = TrackingItem.get(_tracking_key(tracking_code), _TRACKING_SK, consistent_read=True)
         except DoesNotExist:
             return None
         return Claim(item.case_id, item.access_code_hash)
@@ -268,17 +328,35 @@ class DynamoCaseRepository(CaseRepository):
         notices: Sequence[Notice] = (),
         *,
         signal_due: datetime | None = None,
+        inbound: Inbound | None = None,
     ) -> None:
         state, details = _parts(case)
         fresh = self._details.get(case.id) != (case.version, _fingerprint(details))
         item = _case_item(case, state, signal_due)
-        others: list[RegisterItem] = [*_event_items(case, events), *_outbox_items(case, notices)]
+        others: list[RegisterItem] = [*_event_items(case, events), *_outbox_items(case.version, notices, self._seal)]
         if fresh:
             others.insert(0, _details_item(case, details))  # in the transaction: under the case's version
+        if inbound is not None:
+            others.append(_inbound_item(inbound))
         if others:
             self._save_together(item, others)
         else:
             self._save_alone(item)
+        case.version += 1
+        self._remember(case.id, case.version, details)
+
+    def rekey(self, case: Case, events: Sequence[Event], notice: Notice) -> None:
+        state, details = _parts(case)
+        claim = TrackingItem(
+            _tracking_key(case.tracking_code), _TRACKING_SK, case_id=case.id, access_code_hash=case.access_code_hash
+        )
+        others: list[RegisterItem] = [
+            _details_item(case, details),
+            claim,
+            *_event_items(case, events),
+            *_outbox_items(case.version, [notice], self._seal),
+        ]
+        self._save_together(_case_item(case, state, None), others)
         case.version += 1
         self._remember(case.id, case.version, details)
 
@@ -298,9 +376,13 @@ class DynamoCaseRepository(CaseRepository):
             with TransactWrite(connection=self._connection) as tx:
                 tx.save(item)  # the version attribute adds "version = <read version>"
                 for other in others:  # its details as they are now, new events, notices: none there before
-                    tx.save(other, condition=None if other.sk == DETAILS_SK else RegisterItem.pk.does_not_exist())
+                    kept = other.sk in (DETAILS_SK, _TRACKING_SK)  # rewritten whole, under the case's version
+                    tx.save(other, condition=None if kept else RegisterItem.pk.does_not_exist())
         except TransactWriteError as error:
-            if any(_conflicts(error)):
+            failed = _conflicts(error)
+            if others[-1].sk == INBOUND_SK and len(failed) == len(others) + 1 and failed[-1]:
+                raise AlreadyHandled(others[-1].pk) from error
+            if any(failed):
                 raise VersionConflict("the case was changed by someone else; reload it and try again") from error
             raise
 

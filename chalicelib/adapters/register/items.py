@@ -39,6 +39,9 @@ CASE_SK = "CASE"
 DETAILS_SK = "DETAILS"
 TASK_SK = "TASK"
 UPLOAD_SK = "UPLOAD"
+INBOUND_SK = "INBOUND"
+OPT_OUT_SK = "OPTOUT"
+SURVEY_SK = "SURVEY"
 
 
 def case_key(case_id: str) -> str:
@@ -47,6 +50,16 @@ def case_key(case_id: str) -> str:
 
 def upload_key(upload_id: str) -> str:
     return f"UPLOAD#{upload_id}"
+
+
+def inbound_key(inbound: str) -> str:
+    """A message that came in (`sms#<inboundMessageId>`, `email#<object key>`): handled once."""
+    return f"INBOUND#{inbound}"
+
+
+def contact_key(address: str) -> str:
+    """A phone number (E.164) or e-mail address: its opt-out and the case whose survey it may answer."""
+    return f"CONTACT#{address}"
 
 
 def audit_key(case_id: str) -> str:
@@ -144,6 +157,22 @@ class OutboxItem(RegisterItem):
     attempts = NumberAttribute(default=0)
     dead_at = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
+    sealed = UnicodeAttribute(null=True)  # the notice's secret facts (a new access code), removed once sent
+
+
+class InboundItem(RegisterItem):
+    """The mark of a message that came in, written with what it caused (a case, an answer to a survey)."""
+
+    at = UnicodeAttribute()
+    outcome = UnicodeAttribute(null=True)  # of a message that caused nothing else ("automatic")
+    expires_at = TTLAttribute()
+
+
+class ContactItem(RegisterItem):
+    """Per phone number or address: `OPTOUT` (no more SMS) or `SURVEY` (the case a `1`/`2` from it answers)."""
+
+    at = UnicodeAttribute()
+    case_id = UnicodeAttribute(null=True)
 
 
 class TaskItem(RegisterItem):

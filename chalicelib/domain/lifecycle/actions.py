@@ -5,14 +5,16 @@ validated (`commands.py`); which states allow which action is `transitions.py`."
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from chalicelib.domain.case import Case, Event, Kind, Status
+from chalicelib.domain.case import Case, Event, Kind, Respondent, Status
 from chalicelib.domain.lifecycle import commands as cmd
 from chalicelib.domain.lifecycle.clocks import clock_event, restart_handling_clocks, rules_of, stop_all
 from chalicelib.domain.lifecycle.context import Ctx
 from chalicelib.domain.lifecycle.steps import running, step_of
 from chalicelib.domain.lifecycle.transitions import require
+from chalicelib.domain.redaction import redact
 from chalicelib.domain.roles import SUPERVISOR
 from chalicelib.errors import Forbidden, InvalidState
 
@@ -31,6 +33,8 @@ def decide(case: Case, ctx: Ctx, body: cmd.Decide) -> list[Event]:
     suggestion outside the remit is passed on (transfer)."""
     require(case, "decide")
     decision = body.decision
+    if case.incomplete and decision == "accept":
+        raise InvalidState(f"complete the case first: it lacks {', '.join(case.incomplete)}")
     if case.kind in (Kind.ENQUIRY, Kind.SUGGESTION) and decision != "transfer":
         raise InvalidState(f"a {case.kind.value} is answered (respond) or passed on (transfer), not {decision}ed")
     data = _with_note({}, body.note)
@@ -64,6 +68,31 @@ def assign(case: Case, ctx: Ctx, body: cmd.Assign) -> list[Event]:
         case.status = Status.ASSIGNED
         clock_event(case, "assigned", ctx)
     return [Event("assigned", ctx.now, ctx.actor, {"unit": case.unit, "handler": case.handler_id})]
+
+
+def complete(case: Case, ctx: Ctx, body: cmd.Complete) -> list[Event]:
+    """Complete a case registered from an SMS or e-mail (补录): the business, the request, the name."""
+    require(case, "complete")
+    if not case.incomplete:
+        raise InvalidState("the case lacks nothing a clerk must complete")
+    recorded = []
+    if body.respondent:
+        case.respondent = Respondent(body.respondent, body.respondent_address)
+        recorded.append("respondent")
+    if body.request and case.kind is Kind.COMPLAINT:
+        case.request = body.request
+        recorded.append("request")
+    if body.complainant_name and case.complainant:
+        case.complainant = replace(case.complainant, name=body.complainant_name)
+        recorded.append("complainant_name")
+    if not recorded:
+        raise InvalidState(f"record what the case lacks: {', '.join(case.incomplete)}")
+    case.incomplete = tuple(m for m in case.incomplete if m not in recorded)
+    person = case.complainant
+    identity = (person.name, person.phone, person.email, person.address) if person else ()
+    texts = {"facts": case.facts, "request": case.request}
+    case.redacted = {**case.redacted, **{k: redact(v, identity) for k, v in texts.items() if v}}
+    return [Event("completed", ctx.now, ctx.actor, {"recorded": recorded, "missing": list(case.incomplete)})]
 
 
 def findings(case: Case, ctx: Ctx, body: cmd.Findings) -> list[Event]:
@@ -289,6 +318,7 @@ Action = Callable[[Case, Ctx, Any], list[Event]]
 
 #: The staff's actions by name (`POST /v1/staff/cases/{id}/<name>`); who may take each is `authorization.py`.
 STAFF_ACTIONS: dict[str, Action] = {
+    "complete": complete,
     "decide": decide,
     "assign": assign,
     "findings": findings,

@@ -8,6 +8,7 @@ from chalicelib.errors import Forbidden
 
 #: Every staff action and the roles that may take it; a handler only on cases assigned to them.
 ACTION_ROLES: dict[str, frozenset[str]] = {
+    "complete": frozenset({CLERK, SUPERVISOR}),
     "decide": frozenset({CLERK, SUPERVISOR}),
     "assign": frozenset({SUPERVISOR}),
     "findings": frozenset({HANDLER, SUPERVISOR}),
@@ -33,7 +34,7 @@ def authorize(case: Case, action: str, actor: Actor, roles: frozenset[str]) -> N
         return
     if HANDLER in usable and case.handler_id == actor.id:
         return
-    if CLERK in usable and (action == "decide" or case.kind in (Kind.ENQUIRY, Kind.SUGGESTION)):
+    if CLERK in usable and (action in ("decide", "complete") or case.kind in (Kind.ENQUIRY, Kind.SUGGESTION)):
         return
     if HANDLER in usable and case.kind in (Kind.ENQUIRY, Kind.SUGGESTION) and action == "respond":
         return

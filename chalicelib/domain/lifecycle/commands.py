@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo
 
 from chalicelib.domain.lifecycle.reasons import MediationEnd, RejectReason
-from chalicelib.domain.values import Money, Text100, Text300, Text500, Text1000, Text2000, Text5000
+from chalicelib.domain.values import Money, Text100, Text200, Text300, Text500, Text1000, Text2000, Text5000
 
 StaffId = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 UnitId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
@@ -47,6 +47,15 @@ class Assign(Command):
     unit: UnitId
     handler: StaffId = Field(description="the handler's staff id")
     handler_name: Text100 | None = None
+
+
+class Complete(Command):
+    """What an SMS or e-mail could not say, recorded by a clerk who called the complainant back."""
+
+    respondent: Text200 | None = Field(None, description="the business complained about or reported")
+    respondent_address: Text300 | None = None
+    request: Text2000 | None = Field(None, description="what the complainant asks for (a complaint)")
+    complainant_name: Text100 | None = None
 
 
 class Findings(Command):

@@ -15,14 +15,14 @@ from chalicelib.domain.roles import SUPERVISOR
 
 
 def deadline_passed(case: Case, step: str, ctx: Ctx) -> list[Event]:
-    """The workflow's timer fired while waiting in `step`: escalate, remind, or act on expiry.
+    """The workflow's timer fired while waiting in `step`: remind the complainant, escalate, chase, or act on expiry.
 
     A timer can fire after people moved the case on (a hand-off still on its way): then nothing
     happens here and the workflow simply catches up with `step_of(case)`.
     """
     if step != step_of(case):
         return []
-    events: list[Event] = []
+    events = _remind_complainant(case, step, ctx)
     for deadline in guarding(case, step):
         if deadline.due_at > ctx.now:
             continue
@@ -43,6 +43,23 @@ def deadline_passed(case: Case, step: str, ctx: Ctx) -> list[Event]:
         elif (deadline.reminded_at or deadline.escalated_at) + ctx.reminder <= ctx.now + timedelta(seconds=1):
             case.deadlines[deadline.clock] = replace(deadline, reminded_at=ctx.now)
             events.append(_escalation(deadline, rule, ctx, reminder=True))
+    return events
+
+
+def _remind_complainant(case: Case, step: str, ctx: Ctx) -> list[Event]:
+    """The complainant's one reminder before a clock runs out (e.g. to answer the follow-up survey).
+
+    A reminder whose time has come is consumed whether or not it is sent, so it never comes twice; a
+    clock already past due sends none (its expiry is what happens now).
+    """
+    events = []
+    for deadline in guarding(case, step):
+        if deadline.remind_at is None or deadline.remind_at > ctx.now:
+            continue
+        case.deadlines[deadline.clock] = replace(deadline, remind_at=None)
+        if deadline.due_at > ctx.now:
+            data = {"clock": deadline.clock, "due_date": deadline.due_date.isoformat(), "about": "survey"}
+            events.append(Event("reminded", ctx.now, ctx.actor, data))
     return events
 
 

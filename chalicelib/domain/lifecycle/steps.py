@@ -83,6 +83,8 @@ def timer(case: Case, now: datetime, reminder: timedelta) -> int:
     for deadline in guarding(case, step_of(case)):
         if deadline.escalated_at is None:
             targets.append(deadline.due_at)
+            if deadline.remind_at is not None:  # the complainant's reminder, still to be sent
+                targets.append(deadline.remind_at)
         else:
             targets.append((deadline.reminded_at or deadline.escalated_at) + reminder)
     wake = min(targets) if targets else now + reminder * STALL_FACTOR

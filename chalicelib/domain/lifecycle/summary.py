@@ -24,6 +24,7 @@ class CaseSummary:
     respondent: str | None = None
     unit: str | None = None
     handler: str | None = None
+    incomplete: bool = False  # registered from an SMS or e-mail: a clerk must complete it
 
     def overdue(self, now: datetime) -> bool:
         return self.next_due_at is not None and self.next_due_at < now
@@ -44,4 +45,5 @@ def summarize(case: Case, version: int) -> CaseSummary:
         respondent=case.respondent.name if case.respondent else None,
         unit=case.unit,
         handler=case.handler_id,
+        incomplete=bool(case.incomplete),
     )

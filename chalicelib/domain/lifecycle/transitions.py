@@ -24,6 +24,8 @@ ALLOWED: dict[str, dict[Kind, frozenset[Status]]] = {
         _E: frozenset({RECEIVED}),
         _S: frozenset({RECEIVED}),
     },
+    # 补录: what an SMS or e-mail could not say, before the decision
+    "complete": {_C: frozenset({RECEIVED}), _R: frozenset({RECEIVED})},
     # 交办: after acceptance; a supervisor may reassign while it is handled
     "assign": {_C: frozenset({ACCEPTED}) | HANDLING, _R: frozenset({ACCEPTED}) | HANDLING},
     # 调查核实; a report's verification (核查) may come before the filing decision

@@ -27,10 +27,23 @@ MILESTONES = (
     "extended",
     "mediation_scheduled",
     "responded",
+    "answered",
     "survey_reminder",
     "closed",
     "appeal_decided",
     "access_code",
+)
+#: The answers to what a person sent in (an SMS command, a mail that could not be registered).
+REPLIES = (
+    "help",
+    "status",
+    "status_final",
+    "unknown_code",
+    "opted_out",
+    "opted_in",
+    "survey_thanks",
+    "no_survey",
+    "mail_refused",
 )
 #: What a message may say; codes (kind, reason, outcome) are put in words, dates in the language's form.
 FACTS = frozenset(
@@ -45,10 +58,13 @@ FACTS = frozenset(
         "mediation_at",
         "mediation_place",
         "mediator",
+        "status",
+        "problem",
+        "link",
     }
 )
 #: Codes the books put in words: fact -> the book's section.
-_WORDS = {"kind": "kinds", "reason": "reasons", "outcome": "outcomes"}
+_WORDS = {"kind": "kinds", "reason": "reasons", "outcome": "outcomes", "status": "statuses", "problem": "problems"}
 
 
 @dataclass(frozen=True)
@@ -76,10 +92,10 @@ def placeholders(template: str) -> set[str]:
 
 
 def render(milestone: str, language: str, **facts: Any) -> Message:
-    """The milestone's message in `language`. Raises ValueError for a fact it may not carry or one it
+    """The milestone's (or reply's) message in `language`. Raises ValueError for a fact it may not carry or one it
     needs and was not given (a message is never sent half filled in)."""
     texts = book(language)
-    if milestone not in MILESTONES:
+    if milestone not in MILESTONES and milestone not in REPLIES:
         raise ValueError(f"no milestone {milestone!r}")
     if extra := set(facts) - FACTS:
         raise ValueError(f"a message may not carry {sorted(extra)}")
@@ -93,6 +109,8 @@ def render(milestone: str, language: str, **facts: Any) -> Message:
 def _in_words(name: str, value: Any, texts: dict[str, Any], language: str) -> str:
     if name in _WORDS:
         return str(texts[_WORDS[name]][str(value)])
+    if name == "due_date" and isinstance(value, str):  # as a notice carries it (ISO)
+        value = date.fromisoformat(value[:10])
     if isinstance(value, date):
         return f"{value.year}年{value.month}月{value.day}日" if language == "zh-CN" else value.strftime("%-d %b %Y")
     return str(value)
