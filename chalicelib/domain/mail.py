@@ -80,7 +80,8 @@ def reply_headers(mail: InboundMail, our_domain: str) -> dict[str, str]:
 def _read(msg: EmailMessage, defects: list[str]) -> InboundMail:
     headers = {name.lower(): _header(msg, name, defects) for name in dict.fromkeys(msg.keys())}
     value = {name: " ".join(str(h).split()) for name, h in headers.items() if h is not None}
-    sender, name = _sender(headers.get("from"), _raw(msg, "From"))
+    raw = {name.lower(): v for name, v in reversed(list(msg.raw_items()))}  # the first of each name
+    sender, name = _sender(headers.get("from"), raw.get("from", ""))
     text, body = _body(msg, defects)
     attachments = []
     for part in (leaf for leaf in _leaves(msg) if all(leaf is not b for b in body)):
@@ -104,7 +105,7 @@ def _read(msg: EmailMessage, defects: list[str]) -> InboundMail:
     return InboundMail(
         sender=sender,
         sender_name=name,
-        subject=" ".join(_repaired(value.get("subject", ""), _raw(msg, "Subject")).split()),
+        subject=" ".join(_repaired(value.get("subject", ""), raw.get("subject", "")).split()),
         text=text,
         attachments=tuple(attachments),
         message_id="".join(value.get("message-id", "").split()) or None,
@@ -123,10 +124,6 @@ def _header(msg: Message, name: str, defects: list[str]) -> Any:
         return None
     defects += (type(d).__name__ for d in getattr(header, "defects", ()))
     return header
-
-
-def _raw(msg: Message, name: str) -> str:
-    return next((value for key, value in msg.raw_items() if key.lower() == name.lower()), "")
 
 
 def _sender(header: Any, raw: str) -> tuple[str | None, str]:
@@ -176,23 +173,23 @@ def _body(msg: EmailMessage, defects: list[str]) -> tuple[str, list[Message]]:
         for kind in ("plain", "html"):
             if (part := msg.get_body(preferencelist=(kind,))) is not None:
                 read.append(part)
-                text = _text(_payload(part), part.get_content_charset())
+                text = _text(_data(part), part.get_content_charset())
                 if text := (_html_text(text) if kind == "html" else text).replace("\r\n", "\n").strip():
                     return text, read
         if msg.get_content_maintype() == "multipart" and not msg.is_multipart():  # its boundary is missing
-            return _text(_payload(msg), None).replace("\r\n", "\n").strip(), [msg]
+            return _text(_data(msg), None).replace("\r\n", "\n").strip(), [msg]
     except Exception as exc:
         defects.append(type(exc).__name__)
     return "", read
 
 
-class _HTMLText(HTMLParser):
+class _HTMLText(HTMLParser):  # entities are unescaped by the parser itself (convert_charrefs)
     _HIDDEN = frozenset({"script", "style", "title"})
     _BLOCKS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table"})  # start and end
     _BREAKS = {"br": "\n", "li": "\n", "tr": "\n", "td": " ", "th": " "} | dict.fromkeys(_BLOCKS, "\n")
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)  # entities unescaped in the text
+        super().__init__(convert_charrefs=True)
         self.chunks: list[str] = []
         self.hidden = 0
 
@@ -232,18 +229,13 @@ def _filename(part: Message, defects: list[str]) -> str:
         defects.append("UnparseableHeaderDefect")
         return ""
     name = re.split(r"[/\\]", name)[-1].strip()
-    return name
+    return "" if name in (".", "..") else name
 
 
 def _data(part: Message) -> bytes:
     """The part's bytes, transfer encoding undone (broken base64 as far as it goes: the policy notes the
     defect); a forwarded message as its RFC 5322 bytes."""
-    inner = part.get_payload()
-    return (
-        b"".join(m.as_bytes() for m in inner if isinstance(m, Message)) if isinstance(inner, list) else _payload(part)
-    )
-
-
-def _payload(part: Message) -> bytes:
-    data = part.get_payload(decode=True)  # None for a multipart
+    inner, data = part.get_payload(), part.get_payload(decode=True)
+    if isinstance(inner, list):
+        return b"".join(m.as_bytes() for m in inner if isinstance(m, Message))
     return data if isinstance(data, bytes) else b""
