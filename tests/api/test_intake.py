@@ -61,7 +61,11 @@ def test_a_complaint_is_registered_with_its_acceptance_deadline(client: Client, 
     # when it enters its first wait (it may have by now)
     stored = register_items(stage_env)
     kinds = sorted(kind for i in stored if (kind := i["sk"]["S"].split("#")[0]) != "TASK")
-    assert kinds == ["CASE", "DETAILS", "EVENT", "TRACKING"]
+    assert kinds == ["CASE", "DETAILS", "EVENT", "OUTBOX", "TRACKING"]
+    # the receipt notice waits in the outbox (SMS to the phone given), its access code sealed, never plain
+    (notice,) = [i for i in stored if i["sk"]["S"].startswith("OUTBOX#")]
+    assert json.loads(notice["message"]["S"])["milestone"] == "received"
+    assert receipt["access_code"] not in json.dumps(notice) and notice["sealed"]["S"]
     assert "handoff_at" in next(i for i in stored if i["sk"]["S"] == "CASE")
     (case,) = stored_cases(stage_env)
     assert case["complainant"]["phone"] == "+8613800138000"
