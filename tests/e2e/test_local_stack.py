@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +17,7 @@ from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.deadlines import CHINA
 from chalicelib.domain.schedules import builtin_schedule, estimated_schedule
 from local.launch import launch
+from local.stage import PROJECT_DIR
 from tests.conftest import COMPLAINT, TINY_JPEG, token
 from tests.e2e.conftest import Stack
 from tests.workflow.conftest import eventually
@@ -97,3 +102,68 @@ def test_the_workflow_runs_on_the_local_stack_escalation_and_decision(stack: Sta
     )
     assert decided.status_code == 200, decided.text
     assert eventually(lambda: case()["step"] == "assignment", "the step to move on")
+
+
+def test_an_sms_complaint_runs_its_course_on_the_stack_and_every_notice_is_in_sent_messages(stack: Stack) -> None:
+    """`python -m local.sms` publishes to the stack's inbound topic; what the complainant receives is appended
+    to `sent-messages.jsonl` in the stack's data directory, in order."""
+    sent = stack.console.parent / "sent-messages.jsonl"
+    phone = "+8613700137000"
+    staff = {"Authorization": f"Bearer {token('supervisor', 'clerk', sub='sup-e2e', name='王主任')}"}
+
+    def sms(text: str) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "local.sms",
+            "--from",
+            phone,
+            text,
+            "--moto-port",
+            stack.moto_url.rsplit(":", 1)[1],
+        ]
+        subprocess.run(command, cwd=PROJECT_DIR, check=True, capture_output=True, timeout=30)
+
+    def texts() -> list[str]:
+        lines = sent.read_text(encoding="utf-8").splitlines() if sent.exists() else []
+        return [json.loads(line)["text"] for line in lines if json.loads(line)["to"] == phone]
+
+    def wait_for(words: str, count: int) -> list[str]:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            got = texts()
+            if len(got) >= count and words in got[count - 1]:
+                return got
+            time.sleep(0.2)
+        raise AssertionError(f"no text {count} with {words!r}: {texts()}")
+
+    def act(case_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        version = requests.get(f"{stack.url}/v1/staff/cases/{case_id}", headers=staff, timeout=10).json()["version"]
+        answer = requests.post(
+            f"{stack.url}/v1/staff/cases/{case_id}/{action}",
+            json={**body, "version": version},
+            headers=staff,
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    sms("投诉 网购手机屏幕碎裂，商家拒绝退换")
+    first = wait_for("工作人员将致电补录", 1)[0]
+    code = first.split("查询码")[1][:12]
+    found = requests.get(f"{stack.url}/v1/staff/cases?status=received", headers=staff, timeout=10).json()["items"]
+    (case_id,) = [c["id"] for c in found if c["tracking_code"] == code]
+    act(case_id, "complete", {"respondent": "某网店", "request": "退货退款", "complainant_name": "赵六"})
+    act(case_id, "decide", {"decision": "accept"})
+    wait_for("已受理", 2)
+    act(case_id, "assign", {"unit": "u1", "handler": "sup-e2e"})
+    act(case_id, "respond", {"message": "商家同意换货", "outcome": "partly_resolved"})
+    wait_for("满意请回复1", 3)
+    sms("2 没有换货")
+    wait_for("感谢", 4)
+    act(case_id, "respond", {"message": "已换货", "outcome": "resolved"})
+    wait_for("满意请回复1", 5)
+    sms("1")
+    got = wait_for("已办结", 6)
+    assert requests.get(f"{stack.url}/v1/staff/cases/{case_id}", headers=staff, timeout=10).json()["status"] == "closed"
+    assert all(phone[3:] not in text for text in got)  # no text carries the complainant's own number
