@@ -169,7 +169,7 @@ def _serve_moto() -> None:
     logging.getLogger("moto").setLevel(logging.CRITICAL)  # executions cut short at the end say so
     env = stage_environment("test")
     os.environ.update(env)
-    server = start_moto(free_port())
+    server = start_moto(free_port(), Path(tempfile.mkdtemp(prefix="cold-start-")))
     provision(env, endpoint_url=server.endpoint)
     print(server.endpoint, flush=True)
     sys.stdin.read()

@@ -38,7 +38,9 @@ MISSING = {Kind.COMPLAINT: ("respondent", "request"), Kind.REPORT: ("respondent"
 #: Facts are at most this long (the form's limit).
 _FACTS = 5000
 #: Defects after which what the parser found is not the mail that was written (parts without their bounds).
-_UNREADABLE = frozenset({"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect", "MultipartInvariantViolationDefect"})
+_UNREADABLE = frozenset(
+    {"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect", "MultipartInvariantViolationDefect"}
+)
 #: What is read of a mail too large to register: its headers, to answer it.
 _HEADERS = 64 * 1024
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -172,7 +174,7 @@ def receive_mail(key: str, size: int, *, store: MailStore, max_bytes: int, now: 
 def _mail_problem(mail: InboundMail, size: int, max_bytes: int) -> str | None:
     if size > max_bytes:
         return "too_large"
-    if not mail.text and not mail.attachments or _UNREADABLE & set(mail.defects):
+    if (not mail.text and not mail.attachments) or _UNREADABLE & set(mail.defects):
         return "unreadable"
     if not mail.text:
         return "no_text"

@@ -241,6 +241,7 @@ def test_an_email_complaint_keeps_its_attachment_without_location_and_is_answere
         (_mail("I am away", Auto_Submitted="auto-replied"), None),  # an auto-reply: never answered
         (_mail("bounce", Precedence="bulk"), None),
     ],
+    ids=["attachment-only", "malformed", "auto-reply", "bulk"],  # fixed: the mails carry random Message-IDs
 )
 def test_mail_that_cannot_be_registered_is_answered_and_mail_from_robots_is_not(
     client: Client, stage_env: dict[str, str], sent: dict[str, Any], raw: bytes, answered: str | None
