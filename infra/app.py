@@ -31,9 +31,7 @@ from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
 from infra.nag import suppress  # noqa: E402
 from infra.stack import ComplaintsStack  # noqa: E402
-from infra.stages import BUNDLE_KEY, STAGES_KEY, StageConfig  # noqa: E402
-
-ONLY_STAGE_KEY = "complaints:stage"
+from infra.stages import BUNDLE_KEY, ONLY_STAGE_KEY, STAGES_KEY, StageConfig  # noqa: E402
 
 
 def build() -> cdk.App:
@@ -45,8 +43,11 @@ def build() -> cdk.App:
     only = app.node.try_get_context(ONLY_STAGE_KEY)
     bundle = str(app.node.try_get_context(BUNDLE_KEY)).lower() != "false"
     for stage in [only] if only else list(stages):
-        stack = ComplaintsStack(app, StageConfig.from_context(stage, stages), bundle=bundle)
+        config = StageConfig.from_context(stage, stages)
+        stack = ComplaintsStack(app, config, bundle=bundle)
         suppress(stack)
+        if config.example_values:  # the stack's warning too, which only the CDK CLI prints
+            print(f"warning: stage {stage} still has the example {', '.join(config.example_values)}", file=sys.stderr)
     # after synthesis cdk-nag reads the templates; a finding not acknowledged (infra/nag.py) stops the
     # synthesis with its report on stderr and in cdk.out/policy-validation-report.json
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True))

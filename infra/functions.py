@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.resources import HANDOVER_FUNCTION, OUTBOX_FUNCTION, WORKFLOW_FUNCTION
+from chalicelib.resources import HANDOVER_FUNCTION, MAIL_FUNCTION, OUTBOX_FUNCTION, SMS_FUNCTION, WORKFLOW_FUNCTION
 
 #: Chalice's name for the function that serves every route.
 API_FUNCTION = "api_handler"
@@ -32,7 +32,8 @@ API_MEMORY_MB = 1024
 #: The workflow task, the hand-over and the reconciliation do the same work off anyone's path: a 1.4 s
 #: cold start is fine there, and 512 MB keeps the handler time near the API's.
 BACKGROUND_MEMORY_MB = 512
-#: The notice sender publishes a handful of messages per batch and waits on SNS: the least CPU.
+#: The notice sender sends a handful of messages per batch and waits on End User Messaging, SES and SNS:
+#: the least CPU.
 SENDER_MEMORY_MB = 256
 
 
@@ -49,10 +50,17 @@ FUNCTIONS: tuple[Function, ...] = (
     Function(API_FUNCTION, API_MEMORY_MB, 30, "every HTTP route"),
     # the DeadlinePassed task: a few reads and one transaction, retried by the state machine on failure
     Function(WORKFLOW_FUNCTION, BACKGROUND_MEMORY_MB, 60, "the state machine's DeadlinePassed task"),
-    # one batch of the register's stream: at most 10 notices, each an SNS publish with its own time limit
+    # one batch of the register's stream: at most 10 notices, each one SMS or e-mail send (or an SNS publish)
+    # with its own time limit
     Function(OUTBOX_FUNCTION, SENDER_MEMORY_MB, 60, "sends the outbox's notices (register stream)"),
     # one batch of the register's stream: at most 10 hand-offs, each a read or two and a Step Functions call
     Function(HANDOVER_FUNCTION, BACKGROUND_MEMORY_MB, 60, "delivers what a request could not hand over"),
+    # one SMS per invocation (SNS): a command answered, or a case registered and its execution started.
+    # The inbound functions are not measured by `make bench` yet: the background functions' size
+    Function(SMS_FUNCTION, BACKGROUND_MEMORY_MB, 30, "registers or answers an inbound SMS (SMS topic)"),
+    # one mail per batch (the mail queue): read whole (up to MAX_MAIL_BYTES), parsed, its attachments
+    # checked and kept, a case registered; the queue's visibility timeout is six times this (infra/stack.py)
+    Function(MAIL_FUNCTION, BACKGROUND_MEMORY_MB, 60, "registers or answers an inbound e-mail (mail queue)"),
     # every 5 minutes: must end well before the next run starts
     Function(RECONCILE_FUNCTION, BACKGROUND_MEMORY_MB, 240, "restarts executions that ended badly"),
 )

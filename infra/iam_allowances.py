@@ -7,6 +7,8 @@ reason a reviewer can check against AWS's Service Authorization Reference.
 
 from __future__ import annotations
 
+from chalicelib.resources import OUTBOX_FUNCTION
+
 _XRAY = "X-Ray takes no resource ARN: traces of the functions and the state machine (tracing is on)"
 _VENDED_LOGS = (
     "Step Functions delivers its execution log through CloudWatch Logs' vended log delivery, whose actions "
@@ -33,6 +35,16 @@ RESOURCE_WILDCARDS: dict[str, str] = {
     "logs:DescribeLogGroups": _VENDED_LOGS,
 }
 
+#: Actions allowed on `Resource: "*"` to one function's role only, because that use of them names no
+#: resource although the action can (any other role, and any other use, names its resource).
+FUNCTION_RESOURCE_WILDCARDS: dict[tuple[str, str], str] = {
+    (OUTBOX_FUNCTION, "sns:Publish"): (
+        "SNS's direct SMS (a stage with sms_provider sns): a Publish to a phone number names no topic, and IAM "
+        'authorizes it on Resource "*" only; the sender publishes to no topic but the supervision topic, which '
+        "its role names. A stage with End User Messaging (the default) has no such statement"
+    ),
+}
+
 #: Actions with a wildcard in their name (`service:*`, `service:Get*`): none is needed.
 ACTION_WILDCARDS: dict[str, str] = {}
 
@@ -54,6 +66,11 @@ SCOPED_WILDCARDS: dict[str, str] = {
     ),
     "/evidence/*": (
         "the evidence files kept under one prefix of the evidence bucket, each key a new random id: the API "
-        "writes each once, signs the staff's downloads (GetObject) and deletes a copy of a refused submission"
+        "writes each once, signs the staff's downloads (GetObject) and deletes a copy of a refused submission; "
+        "receive_mail keeps an e-mail's attachments there the same way"
+    ),
+    "/inbound/*": (
+        "the e-mail SES stores under one prefix of the mail bucket, each key SES's message id: receive_mail "
+        "reads (GetObject) the one each S3 notification names"
     ),
 }

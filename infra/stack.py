@@ -4,8 +4,10 @@ Where each part comes from, so that nothing is declared twice:
 
 - functions, routes, the schedule: the Chalice app (`app.py`, `chalicelib/api/`), packaged by
   `chalice.cdk.Chalice`; their memory and timeouts: `infra/functions.py`;
-- tables (keys, indexes, stream, TTL), topics, queues, buckets, the state machine and its substitutions:
-  `chalicelib/resources.py`, as the local stack provisions them; the ASL: `infra/statemachine/`;
+- tables (keys, indexes, stream, TTL), topics, queues, buckets, the state machine and its substitutions,
+  and how the channels are wired (the SMS topic to `receive_sms`, the mail bucket's `inbound/` through the
+  mail queue to `receive_mail`): `chalicelib/resources.py`, as the local stack provisions them (and wires
+  them, `local/provision.py`); the ASL: `infra/statemachine/`;
 - the staff groups: `chalicelib/domain/roles.py`; the error shape of gateway answers: `chalicelib/api/http.py`;
 - what differs per stage: the CDK context (`infra/cdk.json`, `infra/stages.py`);
 - the wildcards IAM cannot do without, with their reasons: `infra/iam_allowances.py`; the cdk-nag
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import (
+    Annotations,
     ArnFormat,
     Aws,
     CfnOutput,
@@ -77,6 +80,16 @@ OVERDUE_LOG_MESSAGE = "deadline_overdue"
 OVERDUE_METRIC = "DeadlinesOverdue"
 #: Public endpoints the WAF rate rule guards (tracking-code guesses, floods of submissions and uploads).
 PUBLIC_PATHS = ("/v1/complaints", "/v1/uploads")
+#: Each queue a failure ends in (alarmed, cdk-nag's SQS3 acknowledged: they are the dead-letter queues),
+#: and the queue that redrives into it after `MAIL_RECEIVES` deliveries.
+FAILURE_QUEUES = (resources.DEAD_LETTER_QUEUE.logical_id, resources.MAIL_FAILURES.logical_id)
+REDRIVES = {resources.MAIL_QUEUE.logical_id: resources.MAIL_FAILURES.logical_id}
+#: Deliveries of one mail to `receive_mail` before it goes to the failure queue (each after the visibility
+#: timeout: six times the function's timeout, as Lambda recommends for a queue it polls).
+MAIL_RECEIVES = 5
+#: Lambda's own retries of an inbound SMS the function failed on (SNS invokes it asynchronously), after which
+#: the SMS goes to `InboundSmsFailures` (alarmed).
+SMS_RETRIES = 2
 
 
 def logical_id(function: str) -> str:
@@ -98,15 +111,25 @@ class ComplaintsStack(Stack):
         self.key = self._data_key()
         self.tables = {t.logical_id: self._table(t) for t in resources.TABLES}
         self.topics = {t.logical_id: self._topic(t) for t in resources.TOPICS}
-        self.queues = {q.logical_id: self._queue(q.logical_id, q.purpose) for q in resources.QUEUES}
+        self.queues: dict[str, sqs.Queue] = {}
+        self.queue_purposes: dict[str, str] = {}
+        # a redrive's target first (sorted: False before True), so the queue that redrives into it can name it
+        for declared in sorted(resources.QUEUES, key=lambda q: q.logical_id in REDRIVES):
+            self.queues[declared.logical_id] = self._queue(declared.logical_id, declared.purpose)
         self.access_logs_bucket = self._access_logs_bucket() if resources.BUCKETS else None
         self.buckets = {b.logical_id: self._bucket(b) for b in resources.BUCKETS}
-        self.stream_failures = {
+        #: the failure queues of the deployment's own wiring (not the app's), by the function they fail from
+        self.function_failures = {
             resources.OUTBOX_FUNCTION: self._queue("OutboxStreamFailures", "stream batches the sender could not take"),
             resources.HANDOVER_FUNCTION: self._queue(
                 "HandOverStreamFailures", "hand-offs that did not reach their execution"
             ),
+            resources.SMS_FUNCTION: self._queue("InboundSmsFailures", "inbound SMS that could not be handled"),
         }
+        self.failure_queues = [
+            *(self.queues[logical] for logical in FAILURE_QUEUES),
+            *self.function_failures.values(),
+        ]
         self.user_pool, self.staff_client = self._staff_pool()
         self.app_secret = self._app_secret()
         self.function_names = {f.name: f"{APP_NAME}-{config.stage}-{f.name.replace('_', '-')}" for f in FUNCTIONS}
@@ -116,37 +139,88 @@ class ComplaintsStack(Stack):
         self.chalice = self._chalice_app(bundle)
         self.state_machine = self._state_machine()
         self._register_streams()
+        self._inbound_sms()
+        self._inbound_mail()
         self._api()
         self.alarm_topic = self._alarm_topic()
         self._alarms()
         self._notice_identities()
+        if config.example_values:
+            Annotations.of(self).add_warning_v2(
+                "complaints:example-values",
+                f"{', '.join(config.example_values)} of stage {config.stage} are the examples of infra/cdk.json: "
+                "no SMS or e-mail is sent with them (docs/deploy.md, 'The channels')",
+            )
         CfnOutput(self, "StaffUserPoolId", value=self.user_pool.user_pool_id)
         CfnOutput(self, "StaffAppClientId", value=self.staff_client.user_pool_client_id)
         CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.topic_arn)
+        # what End User Messaging's two-way SMS and an SES receipt rule of one's own are pointed at (docs/deploy.md)
+        CfnOutput(self, "SmsInboundTopicArn", value=self.topics[resources.SMS_INBOUND_TOPIC.logical_id].topic_arn)
+        CfnOutput(self, "MailBucketName", value=self.buckets[resources.MAIL_BUCKET.logical_id].bucket_name)
 
     # --- data -----------------------------------------------------------------------------------
 
     def _data_key(self) -> kms.Key:
-        """Personal data at rest: the tables (and their stream), the topics and the queues."""
+        """Personal data at rest: the tables (and their stream), the topics, the queues and the buckets."""
         key = kms.Key(
             self,
             "DataKey",
             alias=f"alias/{APP_NAME}-{self.config.stage}-data",
-            description="Complaints: personal data at rest (tables, stream, notices, dead letters)",
+            description="Complaints: personal data at rest (tables, stream, messages, mail, evidence, dead letters)",
             enable_key_rotation=True,
             removal_policy=self.retain,
         )
-        # CloudWatch alarms publish to the encrypted alarm topic only if the key lets CloudWatch use it
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchAlarmsPublishToEncryptedTopic",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=["*"],  # in a key policy "*" is this key
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+        account = {"aws:SourceAccount": Aws.ACCOUNT_ID}
+        # in a key policy "*" is this key. The services that write into the encrypted topics, queues and
+        # buckets use it only if its policy lets them:
+        for sid, service, conditions in (
+            # CloudWatch alarms publish to the alarm topic
+            ("CloudWatchAlarmsPublishToEncryptedTopic", "cloudwatch", {"StringEquals": account}),
+            # End User Messaging's two-way SMS publishes what the centre's number receives to the SMS topic
+            (
+                "TwoWaySmsPublishesToEncryptedTopic",
+                "sms-voice",
+                {"StringEquals": account, "ArnLike": {"aws:SourceArn": self._arn("sms-voice", "*")}},
+            ),
+            # S3 tells the mail queue of each new mail
+            (
+                "MailBucketNotifiesEncryptedQueue",
+                "s3",
+                {"StringEquals": account, "ArnLike": {"aws:SourceArn": self.mail_bucket_arn}},
+            ),
+            # SES stores the mail it receives in the mail bucket, encrypted by the bucket's default (this key);
+            # S3 asks KMS for the bucket's data key in SES's name, for that bucket only
+            (
+                "SesStoresMailInEncryptedBucket",
+                "ses",
+                {"StringEquals": {"kms:EncryptionContext:aws:s3:arn": self.mail_bucket_arn}},
+            ),
+        ):
+            key.add_to_resource_policy(
+                iam.PolicyStatement(
+                    sid=sid,
+                    principals=[iam.ServicePrincipal(f"{service}.amazonaws.com")],
+                    actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                    resources=["*"],
+                    conditions=conditions,
+                )
             )
-        )
         return key
+
+    def _arn(self, service: str, resource: str) -> str:
+        """An ARN of this account and region, built without a reference to what it names."""
+        return f"arn:{Aws.PARTITION}:{service}:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource}"
+
+    @property
+    def mail_bucket_name(self) -> str:
+        """Named, not generated: the key's and the mail queue's policies name the bucket that may use them,
+        and the bucket refers to both (its encryption, its notification), so a reference would be a cycle.
+        Unique per account and region (bucket names are global)."""
+        return f"{APP_NAME}-{self.config.stage}-mail-{Aws.ACCOUNT_ID}-{Aws.REGION}"
+
+    @property
+    def mail_bucket_arn(self) -> str:
+        return f"arn:{Aws.PARTITION}:s3:::{self.mail_bucket_name}"
 
     def _table(self, declared: resources.Table) -> dynamodb.Table:
         def key(k: resources.Key) -> dynamodb.Attribute:
@@ -188,24 +262,40 @@ class ComplaintsStack(Stack):
         return topic
 
     def _queue(self, name: str, purpose: str) -> sqs.Queue:
+        """Encrypted, TLS only, messages kept 14 days (the most SQS keeps: staff have two weeks to act on a
+        failure). A queue a function polls (`REDRIVES`) hides a message it took for six times the function's
+        timeout, and passes it to its failure queue after `MAIL_RECEIVES` deliveries."""
+        redrive = None
+        visibility = None
+        if name in REDRIVES:
+            redrive = sqs.DeadLetterQueue(max_receive_count=MAIL_RECEIVES, queue=self.queues[REDRIVES[name]])
+            timeout = {f.name: f.timeout_seconds for f in FUNCTIONS}[resources.MAIL_FUNCTION]
+            visibility = Duration.seconds(6 * timeout)
         queue = sqs.Queue(
             self,
             name,
             encryption=sqs.QueueEncryption.KMS,
             encryption_master_key=self.key,
             enforce_ssl=True,
-            retention_period=Duration.days(14),  # the most SQS keeps: staff have two weeks to act
+            retention_period=Duration.days(14),
+            dead_letter_queue=redrive,
+            visibility_timeout=visibility,
         )
         _logical(queue, name)
+        self.queue_purposes[name] = purpose
         return queue
 
     def _bucket(self, declared: resources.Bucket) -> s3.Bucket:
         """Private (every public access blocked, no ACLs), encrypted with the data key, TLS only, its
-        access logged; what its declaration says expires does. Clients upload with a signed POST policy
-        from a browser, so it takes cross-origin POSTs: the policy, not the origin, decides what is stored."""
+        access logged; what its declaration says expires does. Clients upload evidence with a signed POST
+        policy from a browser, so the evidence bucket takes cross-origin POSTs: the policy, not the origin,
+        decides what is stored. The mail bucket is written by SES only (`_inbound_mail`)."""
+        evidence = declared.logical_id == resources.EVIDENCE_BUCKET.logical_id
+        mail = declared.logical_id == resources.MAIL_BUCKET.logical_id
         bucket = s3.Bucket(
             self,
             declared.logical_id,
+            bucket_name=self.mail_bucket_name if mail else None,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             encryption=s3.BucketEncryption.KMS,
@@ -224,7 +314,9 @@ class ComplaintsStack(Stack):
                 )
                 for prefix, days in declared.expiring
             ],
-            cors=[s3.CorsRule(allowed_methods=[s3.HttpMethods.POST], allowed_origins=["*"], max_age=3600)],
+            cors=[s3.CorsRule(allowed_methods=[s3.HttpMethods.POST], allowed_origins=["*"], max_age=3600)]
+            if evidence
+            else None,
             removal_policy=self.retain,
         )
         _logical(bucket, declared.logical_id)
@@ -363,17 +455,18 @@ class ComplaintsStack(Stack):
                 _allow(read_write_key, self.key.key_arn),
             ],
             resources.OUTBOX_FUNCTION: [
-                _allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], register.table_arn),
+                _allow(["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"], register.table_arn),
                 _allow(
                     ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
                     register.table_stream_arn or "",
                 ),
                 _allow(["dynamodb:ListStreams"], "*"),
-                _allow(["sns:Publish"], *(t.topic_arn for t in self.topics.values())),
+                _allow(["sns:Publish"], self.topics[resources.SUPERVISION_TOPIC.logical_id].topic_arn),
+                *self._channel_access(),
                 _allow(
                     ["sqs:SendMessage"],
                     dead_letters.queue_arn,
-                    self.stream_failures[resources.OUTBOX_FUNCTION].queue_arn,
+                    self.function_failures[resources.OUTBOX_FUNCTION].queue_arn,
                 ),
                 _allow(read_write_key, self.key.key_arn),
             ],
@@ -387,7 +480,26 @@ class ComplaintsStack(Stack):
                 # resume the execution, or start it (again) when it never started or ended badly
                 _allow(["states:StartExecution", "states:SendTaskSuccess"], machine_arn),
                 _allow(["states:DescribeExecution"], executions),
-                _allow(["sqs:SendMessage"], self.stream_failures[resources.HANDOVER_FUNCTION].queue_arn),
+                _allow(["sqs:SendMessage"], self.function_failures[resources.HANDOVER_FUNCTION].queue_arn),
+                _allow(read_write_key, self.key.key_arn),
+            ],
+            resources.SMS_FUNCTION: [
+                # cases, contacts, marks of the messages handled, answers into the outbox, status budgets
+                _allow([*register_items, "dynamodb:Query"], register.table_arn),
+                _allow(["states:StartExecution", "states:SendTaskSuccess"], machine_arn),  # a case filed, a survey
+                # Lambda's asynchronous invocation hands an SMS it gave up on to the failure queue, as the function
+                _allow(["sqs:SendMessage"], self.function_failures[resources.SMS_FUNCTION].queue_arn),
+                _allow(read_write_key, self.key.key_arn),
+            ],
+            resources.MAIL_FUNCTION: [
+                _allow([*register_items, "dynamodb:Query"], register.table_arn),
+                _allow(["states:StartExecution"], machine_arn),  # a case filed
+                # the mail queue, polled by the function's event source mapping in the function's name
+                _allow(
+                    ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                    self.queues[resources.MAIL_QUEUE.logical_id].queue_arn,
+                ),
+                *self._mail_access(),
                 _allow(read_write_key, self.key.key_arn),
             ],
             RECONCILE_FUNCTION: [
@@ -398,6 +510,33 @@ class ComplaintsStack(Stack):
             ],
         }
         return by_function[function]
+
+    def _channel_access(self) -> list[iam.PolicyStatement]:
+        """The sender's SMS and e-mail: End User Messaging from the stage's origination identity only (or SNS's
+        direct SMS, which names no resource: only where the stage chose it), and SES from `mail_from` only,
+        under whichever of its identities is verified. v2 SendEmail of raw content is authorized as
+        SendRawEmail."""
+        config = self.config
+        if config.sms_provider == "end_user_messaging":
+            origination = config.sms_origination
+            if not origination.startswith("arn:"):
+                kind = "phone-number" if origination.startswith("phone-") else "pool"
+                origination = self._arn("sms-voice", f"{kind}/{origination}")
+            sms = _allow(["sms-voice:SendTextMessage"], origination)
+        else:
+            sms = _allow(["sns:Publish"], "*")
+        identities = [self._arn("ses", f"identity/{identity}") for identity in config.mail_identities]
+        return [sms, _allow(["ses:SendEmail", "ses:SendRawEmail"], *identities)]
+
+    def _mail_access(self) -> list[iam.PolicyStatement]:
+        """`receive_mail` reads the mail SES stored under `inbound/` (one ranged GET), keeps its attachments
+        under the evidence bucket's `evidence/`, and deletes those again if the case is not registered."""
+        mail = self.buckets[resources.MAIL_BUCKET.logical_id]
+        evidence = self.buckets[resources.EVIDENCE_BUCKET.logical_id]
+        return [
+            _allow(["s3:GetObject"], mail.arn_for_objects(f"{resources.MAIL_PREFIX}*")),
+            _allow(["s3:PutObject", "s3:DeleteObject"], evidence.arn_for_objects(f"{resources.EVIDENCE_PREFIX}*")),
+        ]
 
     def _evidence_access(self) -> list[iam.PolicyStatement]:
         """The API signs the clients' uploads (PutObject under `uploads/`) and the staff's downloads (GetObject
@@ -440,10 +579,16 @@ class ComplaintsStack(Stack):
         env |= {q.env_var: self.queues[q.logical_id].queue_url for q in resources.QUEUES}
         env |= {b.env_var: self.buckets[b.logical_id].bucket_name for b in resources.BUCKETS}
         env |= {m.env_var: self.state_machine_arn for m in resources.STATE_MACHINES}
+        # the channels (infra/cdk.json): how SMS are sent and from where, whom mail comes from, where links go
+        env |= {
+            "SMS_PROVIDER": self.config.sms_provider,
+            "MAIL_FROM": self.config.mail_from,
+            "PUBLIC_SITE_URL": self.config.public_site_url,
+        }
+        if self.config.sms_origination:
+            env["SMS_ORIGINATION"] = self.config.sms_origination
         if self.config.sms_sender_id:
-            env["NOTICE_SMS_SENDER_ID"] = self.config.sms_sender_id
-        if self.config.email_identity:
-            env["NOTICE_EMAIL_IDENTITY"] = self.config.email_identity
+            env["SMS_SENDER_ID"] = self.config.sms_sender_id
         return env
 
     def _chalice_app(self, bundle: bool) -> Chalice:
@@ -551,7 +696,7 @@ class ComplaintsStack(Stack):
             maximum_record_age_in_seconds=max_age,
             destination_config=lambda_.CfnEventSourceMapping.DestinationConfigProperty(
                 on_failure=lambda_.CfnEventSourceMapping.OnFailureProperty(
-                    destination=self.stream_failures[function].queue_arn
+                    destination=self.function_failures[function].queue_arn
                 )
             ),
             filter_criteria=lambda_.CfnEventSourceMapping.FilterCriteriaProperty(
@@ -559,6 +704,139 @@ class ComplaintsStack(Stack):
             ),
         )
         mapping.node.add_dependency(self.roles[function])
+
+    # --- the channels ---------------------------------------------------------------------------
+
+    def _inbound_sms(self) -> None:
+        """End User Messaging's two-way SMS publishes what the centre's number receives to the SMS topic (set on
+        the number: docs/deploy.md), which invokes `receive_sms`. The topic lets only End User Messaging of
+        this account publish (besides its owner); the function is invoked asynchronously, and an SMS it still
+        fails on after Lambda's retries goes to `InboundSmsFailures` (alarmed)."""
+        topic = self.topics[resources.SMS_INBOUND_TOPIC.logical_id]
+        topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="TwoWaySmsPublishes",
+                principals=[iam.ServicePrincipal("sms-voice.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[topic.topic_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnLike": {"aws:SourceArn": self._arn("sms-voice", "*")},
+                },
+            )
+        )
+        function = self.chalice.get_resource(logical_id(resources.SMS_FUNCTION))
+        function_arn = self.chalice.get_function(logical_id(resources.SMS_FUNCTION)).function_arn
+        permission = lambda_.CfnPermission(
+            self,
+            "SmsTopicInvokesReceiveSms",
+            action="lambda:InvokeFunction",
+            function_name=function_arn,
+            principal="sns.amazonaws.com",
+            source_arn=topic.topic_arn,
+        )
+        self.sms_subscription = subscription = sns.CfnSubscription(
+            self, "SmsTopicToReceiveSms", topic_arn=topic.topic_arn, protocol="lambda", endpoint=function_arn
+        )
+        subscription.node.add_dependency(permission)
+        invoke = lambda_.CfnEventInvokeConfig(
+            self,
+            "ReceiveSmsRetries",
+            function_name=function.ref,
+            qualifier="$LATEST",
+            maximum_retry_attempts=SMS_RETRIES,
+            destination_config=lambda_.CfnEventInvokeConfig.DestinationConfigProperty(
+                on_failure=lambda_.CfnEventInvokeConfig.OnFailureProperty(
+                    destination=self.function_failures[resources.SMS_FUNCTION].queue_arn
+                )
+            ),
+        )
+        invoke.node.add_dependency(self.roles[resources.SMS_FUNCTION])
+
+    def _inbound_mail(self) -> None:
+        """SES stores each mail it receives for the centre under the mail bucket's `inbound/` (a receipt rule:
+        the stack's own when `inbound_mail_recipient` is set, or one made elsewhere); S3 tells the mail queue
+        of each new object there; the queue feeds `receive_mail`, one mail at a time, and hands a mail it
+        failed on `MAIL_RECEIVES` times to `InboundMailFailures` (alarmed)."""
+        bucket = self.buckets[resources.MAIL_BUCKET.logical_id]
+        queue = self.queues[resources.MAIL_QUEUE.logical_id]
+        inbound = bucket.arn_for_objects(f"{resources.MAIL_PREFIX}*")
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="SesStoresInboundMail",
+                principals=[iam.ServicePrincipal("ses.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[inbound],
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            )
+        )
+        queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="MailBucketNotifies",
+                principals=[iam.ServicePrincipal("s3.amazonaws.com")],
+                actions=["sqs:SendMessage"],
+                resources=[queue.queue_arn],
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID},
+                    "ArnLike": {"aws:SourceArn": self.mail_bucket_arn},
+                },
+            )
+        )
+        # the notification as a property of the bucket (CDK's own way is a custom resource: a Lambda function
+        # and a role with a wildcard); S3 checks the queue's policy when it is set, so the policy comes first
+        cfn_bucket: s3.CfnBucket = bucket.node.default_child
+        cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            queue_configurations=[
+                s3.CfnBucket.QueueConfigurationProperty(
+                    event="s3:ObjectCreated:*",
+                    queue=queue.queue_arn,
+                    filter=s3.CfnBucket.NotificationFilterProperty(
+                        s3_key=s3.CfnBucket.S3KeyFilterProperty(
+                            rules=[s3.CfnBucket.FilterRuleProperty(name="prefix", value=resources.MAIL_PREFIX)]
+                        )
+                    ),
+                )
+            ]
+        )
+        cfn_bucket.node.add_dependency(queue.node.find_child("Policy"))  # the queue's policy (enforce_ssl, above)
+        mapping = lambda_.CfnEventSourceMapping(
+            self,
+            "InboundMail",
+            function_name=self.chalice.get_resource(logical_id(resources.MAIL_FUNCTION)).ref,
+            event_source_arn=queue.queue_arn,
+            batch_size=1,
+        )
+        mapping.node.add_dependency(self.roles[resources.MAIL_FUNCTION])
+        if self.config.inbound_mail_recipient:
+            self._mail_receipt(bucket)
+
+    def _mail_receipt(self, bucket: s3.Bucket) -> None:
+        """A receipt rule set that stores the mail for `inbound_mail_recipient` under `inbound/`, spam- and
+        virus-scanned (the verdicts are headers `receive_mail` reads), TLS required. SES uses one rule set per
+        account and region: this one is made, not activated (docs/deploy.md)."""
+        rule_set = ses.CfnReceiptRuleSet(self, "MailReceipt", rule_set_name=f"{APP_NAME}-{self.config.stage}")
+        rule = ses.CfnReceiptRule(
+            self,
+            "MailReceiptRule",
+            rule_set_name=rule_set.ref,
+            rule=ses.CfnReceiptRule.RuleProperty(
+                name=f"{APP_NAME}-{self.config.stage}-inbound",
+                enabled=True,
+                recipients=[self.config.inbound_mail_recipient],
+                scan_enabled=True,
+                tls_policy="Require",
+                actions=[
+                    ses.CfnReceiptRule.ActionProperty(
+                        s3_action=ses.CfnReceiptRule.S3ActionProperty(
+                            bucket_name=bucket.bucket_name, object_key_prefix=resources.MAIL_PREFIX
+                        )
+                    )
+                ],
+            ),
+        )
+        # SES writes a test object when the rule is made: the bucket's policy (and the key's) must allow it
+        assert bucket.policy is not None
+        rule.node.add_dependency(bucket.policy)
 
     # --- the API --------------------------------------------------------------------------------
 
@@ -736,12 +1014,12 @@ class ComplaintsStack(Stack):
                 "statutory deadlines passed unmet in the last hour",
             ),
         }
-        for queue in (*self.queues.values(), *self.stream_failures.values()):
+        for queue in self.failure_queues:
             name = f"{queue.node.id}Depth"
             alarms[name] = (
                 queue.metric_approximate_number_of_messages_visible(period=five_minutes, statistic="Max"),
                 1,
-                f"messages waiting in {queue.node.id}: notices nobody received",
+                f"messages waiting in {queue.node.id}: {self.queue_purposes[queue.node.id]}",
             )
         action = cloudwatch_actions.SnsAction(self.alarm_topic)
         for name, (metric, threshold, description) in alarms.items():

@@ -14,11 +14,24 @@ from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STAGES_KEY = "complaints:stages"
+#: One stage only (its name), instead of every stage of STAGES_KEY.
+ONLY_STAGE_KEY = "complaints:stage"
 #: False packages the app without its dependencies: templates identical but for the code asset's hash,
 #: not deployable. The tests synthesize this way (no download, no network); `make synth` never does.
 BUNDLE_KEY = "complaints:bundle"
 #: Retention periods (days) the stack offers for its logs.
 LOG_RETENTION_DAYS = (1, 7, 14, 30, 90, 180, 365, 731, 1827, 3653)
+#: How the complainant SMS are sent (`SMS_PROVIDER` of chalicelib/settings.py).
+SMS_PROVIDERS = ("end_user_messaging", "sns")
+#: An End User Messaging origination identity the sender's role can be limited to: a phone number's or a
+#: pool's id, or the ARN of a phone number, pool or sender id (IAM knows no E.164 number, only these).
+_ORIGINATION_ID = re.compile(r"(phone|pool)-[0-9a-f]{32}")
+_ORIGINATION_ARN = re.compile(r"arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:\d{12}:(phone-number|pool|sender-id)/\S+")
+#: The example values of `infra/cdk.json`, until a stage's own replace them (docs/deploy.md).
+EXAMPLE_ORIGINATION = "phone-" + "0" * 32
+EXAMPLE_DOMAIN = "example.org"
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 
 
 class StageConfigError(ValueError):
@@ -32,10 +45,23 @@ class StageConfig:
     stage: str
     #: `chalicelib/policies/<profile>.json`: which clocks run and how long.
     policy_profile: str
-    #: SMS sender id registered for complainant notices ("" while the SMS channel is not set up).
+    #: How complainant SMS are sent: "end_user_messaging" (from the two-way number that receives the
+    #: answers) or "sns" (SNS's direct SMS). `SMS_PROVIDER`.
+    sms_provider: str
+    #: The End User Messaging phone number or pool SMS are sent from: its id (`phone-…`, `pool-…`) or ARN;
+    #: with "sns", an E.164 number or "". `SMS_ORIGINATION`.
+    sms_origination: str
+    #: SMS sender id registered for complainant notices ("" where none is registered). `SMS_SENDER_ID`.
     sms_sender_id: str
-    #: SES identity (a domain, or one address) complainant e-mails are sent from ("" when none).
+    #: SES identity (a domain, or one address) the stack creates for the sender ("" when made elsewhere).
     email_identity: str
+    #: The address notices and answers are sent from (no display name), an SES identity or at one. `MAIL_FROM`.
+    mail_from: str
+    #: Where complainants follow their case and answer the survey (links in SMS and e-mail). `PUBLIC_SITE_URL`.
+    public_site_url: str
+    #: A domain (or one address) SES receives mail for into the mail bucket: the stack adds a receipt rule set
+    #: for it ("" adds none: point a receipt rule of your own at the bucket's `inbound/`).
+    inbound_mail_recipient: str
     #: Custom domain of the API and its ACM certificate in the same region ("" for the execute-api URL).
     api_domain_name: str
     api_certificate_arn: str
@@ -79,12 +105,63 @@ class StageConfig:
             raise StageConfigError(f"stage {self.stage}: api_domain_name and api_certificate_arn go together")
         if self.sms_sender_id and not re.fullmatch(r"[A-Za-z0-9-]{1,11}", self.sms_sender_id):
             raise StageConfigError(f"stage {self.stage}: sms_sender_id is 1-11 letters, digits or hyphens")
+        self._validate_channels()
         if self.alarm_email and "@" not in self.alarm_email:
             raise StageConfigError(f"stage {self.stage}: alarm_email is not an e-mail address")
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             raise StageConfigError(f"stage {self.stage}: log_retention_days is one of {LOG_RETENTION_DAYS}")
         if not 10 <= self.public_requests_per_5_minutes <= 2_000_000_000:
             raise StageConfigError(f"stage {self.stage}: WAF rate limits run from 10 to 2e9 requests")
+
+    def _validate_channels(self) -> None:
+        if self.sms_provider not in SMS_PROVIDERS:
+            raise StageConfigError(f"stage {self.stage}: sms_provider is one of {SMS_PROVIDERS}")
+        if self.sms_provider == "end_user_messaging" and not (
+            _ORIGINATION_ID.fullmatch(self.sms_origination) or _ORIGINATION_ARN.fullmatch(self.sms_origination)
+        ):
+            raise StageConfigError(
+                f"stage {self.stage}: sms_origination is the id (phone-…, pool-…) or ARN of the End User "
+                "Messaging number or pool SMS are sent from"
+            )
+        if self.sms_provider == "sns" and self.sms_origination and not _E164.fullmatch(self.sms_origination):
+            raise StageConfigError(f"stage {self.stage}: with sns, sms_origination is an E.164 number or empty")
+        if not self.mail_address:
+            raise StageConfigError(f"stage {self.stage}: mail_from is the address notices are sent from (bare)")
+        identity = self.email_identity.lower()
+        domain = self.mail_address.rpartition("@")[2]
+        if identity and identity != self.mail_address and not f".{domain}".endswith(f".{identity}"):
+            raise StageConfigError(f"stage {self.stage}: mail_from is not {identity}, nor at that domain")
+        if not re.fullmatch(r"https://[^\s/?#]+(/[^\s?#]*)?", self.public_site_url):
+            raise StageConfigError(f"stage {self.stage}: public_site_url is an https:// URL (no query)")
+        recipient = self.inbound_mail_recipient.lower()
+        if recipient and not _DOMAIN.fullmatch(recipient.rpartition("@")[2]):
+            raise StageConfigError(f"stage {self.stage}: inbound_mail_recipient is a domain or an address")
+
+    @property
+    def example_values(self) -> list[str]:
+        """The channel settings still at the example values `infra/cdk.json` ships with (a deploy with them
+        sends nothing: the stack warns)."""
+        examples = {
+            "sms_origination": self.sms_origination == EXAMPLE_ORIGINATION,
+            "mail_from": self.mail_address.endswith(f"@{EXAMPLE_DOMAIN}"),
+            "public_site_url": self.public_site_url.split("/")[2].endswith(EXAMPLE_DOMAIN),
+        }
+        return [name for name, example in examples.items() if example]
+
+    @property
+    def mail_address(self) -> str:
+        """`mail_from`, a bare address (the app takes its domain for the answers' Message-IDs), "" if it is
+        not one."""
+        local, _, domain = self.mail_from.lower().rpartition("@")
+        return self.mail_from.lower() if re.fullmatch(r"[^\s@<>\"(),;:]+", local) and _DOMAIN.fullmatch(domain) else ""
+
+    @property
+    def mail_identities(self) -> tuple[str, ...]:
+        """The SES identities `mail_from` is sent under: its address's if verified, else its domain's (or the
+        stack's `email_identity`, which may be a domain above it)."""
+        address = self.mail_address
+        domain = self.email_identity.lower() or address.rpartition("@")[2]
+        return (address,) if domain == address else (address, domain)
 
 
 def _typed(stage: str, name: str, value: Any, kind: str) -> Any:

@@ -1,6 +1,10 @@
 """The deployment's templates, synthesized once per test session (and reused while nothing they are made
 from changes): `infra/app.py` with the app packaged without its dependencies (no download), in a
-subprocess, cdk-nag included. The tests read the templates it wrote."""
+subprocess, cdk-nag included. The tests read the templates it wrote.
+
+Besides the stages of `infra/cdk.json`, one stage is synthesized with the channel options they leave off
+(`OPTIONS`: SNS's direct SMS, the SES identity and receipt rule set made by the stack), so that what those
+add is checked too, cdk-nag included."""
 
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from infra.stages import BUNDLE_KEY, STAGES_KEY, StageConfig
+from infra.stages import BUNDLE_KEY, ONLY_STAGE_KEY, STAGES_KEY, StageConfig
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 #: What the templates are made from: a change to any of these synthesizes again.
@@ -28,6 +32,16 @@ INPUTS = ("app.py", ".chalice/config.json", "chalicelib", "infra")
 SKIPPED = frozenset({"__pycache__", "cdk.out", "chalice.out"})
 TOOLS = ("aws-cdk-lib", "cdk-nag", "chalice", "constructs")
 STAGES = ("dev", "prod")
+#: The stage synthesized with every channel option on: `dev` of infra/cdk.json with these.
+OPTIONS_STAGE = "dev"
+OPTIONS = {
+    "sms_provider": "sns",
+    "sms_origination": "+8610690000",
+    "sms_sender_id": "Complaints",
+    "email_identity": "notices.example.gov.cn",
+    "mail_from": "centre@notices.example.gov.cn",
+    "inbound_mail_recipient": "ts.example.gov.cn",
+}
 
 
 @dataclass(frozen=True)
@@ -63,14 +77,25 @@ def _sam_transform(path: Path) -> dict[str, Any]:
         return dict(transform(template, {}, _NoManagedPolicies()))
 
 
+def _stages() -> dict[str, Any]:
+    context = json.loads((PROJECT_DIR / "infra" / "cdk.json").read_text(encoding="utf-8"))["context"]
+    stages: dict[str, Any] = context[STAGES_KEY]
+    return stages
+
+
 def stage_config(stage: str) -> StageConfig:
     """A stage's settings as `infra/cdk.json` gives them."""
-    context = json.loads((PROJECT_DIR / "infra" / "cdk.json").read_text(encoding="utf-8"))["context"]
-    return StageConfig.from_context(stage, context[STAGES_KEY])
+    return StageConfig.from_context(stage, _stages())
 
 
-def _fingerprint() -> str:
+def options_config() -> StageConfig:
+    """The settings of the stage synthesized with every channel option (`OPTIONS`)."""
+    return StageConfig.from_context(OPTIONS_STAGE, {OPTIONS_STAGE: {**_stages()[OPTIONS_STAGE], **OPTIONS}})
+
+
+def _fingerprint(context: dict[str, Any]) -> str:
     digest = hashlib.sha256()
+    digest.update(json.dumps(context, sort_keys=True).encode())
     for tool in TOOLS:
         digest.update(f"{tool}=={metadata.version(tool)}".encode())
     for root in INPUTS:
@@ -84,12 +109,13 @@ def _fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def synthesize(work: Path) -> float:
-    """Run the CDK app into `work/cdk.out`; its seconds. Fails the session with cdk-nag's report on a finding."""
+def synthesize(work: Path, context: dict[str, Any]) -> float:
+    """Run the CDK app into `work/cdk.out` with `context` (what `cdk synth -c` would pass); its seconds. Fails
+    the session with cdk-nag's report on a finding."""
     env = {
         **os.environ,
         "CDK_OUTDIR": str(work / "cdk.out"),
-        "CDK_CONTEXT_JSON": json.dumps({BUNDLE_KEY: False}),  # what `cdk synth -c` would pass
+        "CDK_CONTEXT_JSON": json.dumps({BUNDLE_KEY: False, **context}),
         # jsii's notice that this Node.js is past its end of life: said once in docs/deploy.md, not per run
         "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,20",
     }
@@ -110,11 +136,22 @@ def synthesize(work: Path) -> float:
 
 @pytest.fixture(scope="session")
 def synthesized() -> Synthesized:
-    cache = Path(tempfile.gettempdir()) / f"complaints-synth-{_fingerprint()}"
+    return _synthesized({})
+
+
+@pytest.fixture(scope="session")
+def synthesized_options() -> Synthesized:
+    """`OPTIONS_STAGE` alone, with `OPTIONS`."""
+    stage = {**_stages()[OPTIONS_STAGE], **OPTIONS}
+    return _synthesized({ONLY_STAGE_KEY: OPTIONS_STAGE, STAGES_KEY: {OPTIONS_STAGE: stage}})
+
+
+def _synthesized(context: dict[str, Any]) -> Synthesized:
+    cache = Path(tempfile.gettempdir()) / f"complaints-synth-{_fingerprint(context)}"
     if (cache / "cdk.out" / "manifest.json").is_file() and (cache / "done").is_file():
         return Synthesized(cache / "cdk.out", 0.0)
     work = Path(tempfile.mkdtemp(prefix="complaints-synth-"))
-    seconds = synthesize(work)
+    seconds = synthesize(work, context)
     shutil.rmtree(work / "chalice.out", ignore_errors=True)  # the packaged app: only the templates are read
     (work / "done").write_text(f"{seconds:.1f}\n")
     shutil.rmtree(cache, ignore_errors=True)

@@ -42,6 +42,7 @@ def test_each_setting_names_the_resource_of_its_own_stack(synthesized: Synthesiz
     machine = template["Resources"][resources.CASE_WORKFLOW.logical_id]["Properties"]
     expected: dict[str, Any] = {t.env_var: {"Ref": t.logical_id} for t in (*resources.TABLES, *resources.TOPICS)}
     expected |= {q.env_var: {"Ref": q.logical_id} for q in resources.QUEUES}  # a queue's Ref is its URL
+    expected |= {b.env_var: {"Ref": b.logical_id} for b in resources.BUCKETS}  # a bucket's Ref is its name
     expected["COGNITO_USER_POOL_ID"] = {"Ref": _logical_of(template, "AWS::Cognito::UserPool")}
     expected["COGNITO_APP_CLIENT_ID"] = {"Ref": _logical_of(template, "AWS::Cognito::UserPoolClient")}
     expected["COGNITO_REGION"] = {"Ref": "AWS::Region"}

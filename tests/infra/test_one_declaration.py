@@ -153,7 +153,12 @@ def test_the_stream_feeds_new_outbox_items_to_the_sender_and_handoffs_to_the_han
     synthesized: Synthesized, stage: str
 ) -> None:
     template = synthesized.template(stage)
-    mappings = {m["FunctionName"]["Ref"]: m for m in _of_type(template, "AWS::Lambda::EventSourceMapping").values()}
+    stream = {"Fn::GetAtt": [resources.REGISTER.logical_id, "StreamArn"]}
+    mappings = {
+        m["FunctionName"]["Ref"]: m
+        for m in _of_type(template, "AWS::Lambda::EventSourceMapping").values()
+        if m["EventSourceArn"] == stream
+    }
     assert set(mappings) == {"SendNotices", "HandOver"}
     expected = {
         "SendNotices": (

@@ -1,9 +1,12 @@
 """The templates pass cfn-lint with no error, before and after the SAM transform, and cdk-nag's AwsSolutions rules
-with no finding that is not acknowledged with a reason (`infra/nag.py`); the synthesis fails otherwise."""
+with no finding that is not acknowledged with a reason (`infra/nag.py`); the synthesis fails otherwise. They hold
+the resources docs/deploy.md counts."""
 
 from __future__ import annotations
 
 import json
+import re
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -11,7 +14,7 @@ from cfnlint.api import ManualArgs, lint
 
 from chalicelib import errors
 from chalicelib.api.http import error_body
-from tests.infra.conftest import STAGES, Synthesized
+from tests.infra.conftest import PROJECT_DIR, STAGES, Synthesized, options_config
 
 pytestmark = pytest.mark.xdist_group("infra")
 
@@ -19,8 +22,8 @@ pytestmark = pytest.mark.xdist_group("infra")
 LINT_REGIONS = ["us-east-1", "ap-east-1", "ap-southeast-1"]
 
 
-def _lint_errors(template: dict[str, Any]) -> list[str]:
-    matches = lint(json.dumps(template), config=ManualArgs(regions=LINT_REGIONS))
+def lint_errors(template: dict[str, Any], regions: list[str] = LINT_REGIONS) -> list[str]:
+    matches = lint(json.dumps(template), config=ManualArgs(regions=regions))
     return [f"{m.rule.id} {m.message} ({m.path_string})" for m in matches if m.rule.severity == "error"]
 
 
@@ -28,8 +31,8 @@ def _lint_errors(template: dict[str, Any]) -> list[str]:
 def test_cfn_lint_finds_no_error_before_or_after_the_sam_transform(synthesized: Synthesized, stage: str) -> None:
     # cfn-lint reads SAM resources by their own schema; the transformed template is what CloudFormation
     # deploys, with the API's stage, deployment, the functions' schedule and permissions made real
-    assert _lint_errors(synthesized.template(stage)) == []
-    assert _lint_errors(synthesized.transformed(stage)) == []
+    assert lint_errors(synthesized.template(stage)) == []
+    assert lint_errors(synthesized.transformed(stage)) == []
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -69,3 +72,51 @@ def _acknowledged(template: dict[str, Any]) -> dict[tuple[str, str], str]:
         for logical, resource in template["Resources"].items()
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", [])
     }
+
+
+#: What the deployment is made of, by type, as CloudFormation deploys it (after the SAM transform), and what
+#: the channel options add. The tests package the app without its dependencies, so without the Lambda
+#: layer `make synth` adds (one more).
+RESOURCE_COUNTS = {
+    "AWS::Lambda::Function": 7,
+    "AWS::Lambda::EventSourceMapping": 3,  # the register's stream twice, the mail queue
+    "AWS::Lambda::EventInvokeConfig": 1,  # receive_sms's retries and failure queue
+    "AWS::Lambda::Permission": 3,  # API Gateway, the schedule, the SMS topic
+    "AWS::SNS::Topic": 3,
+    "AWS::SNS::TopicPolicy": 3,
+    "AWS::SNS::Subscription": 1,
+    "AWS::SQS::Queue": 6,
+    "AWS::SQS::QueuePolicy": 6,
+    "AWS::S3::Bucket": 3,
+    "AWS::S3::BucketPolicy": 3,
+    "AWS::CloudWatch::Alarm": 10,
+    "AWS::Logs::LogGroup": 9,
+    "AWS::IAM::Role": 9,
+}
+BUNDLED_ONLY = 1  # the dependencies' layer
+OPTIONS_ADD = {"AWS::SES::EmailIdentity": 1, "AWS::SES::ReceiptRuleSet": 1, "AWS::SES::ReceiptRule": 1}
+
+
+def _documented_counts() -> tuple[int, int]:
+    """The counts docs/deploy.md gives: each stage's, and with every channel option."""
+    text = (PROJECT_DIR / "docs" / "deploy.md").read_text(encoding="utf-8")
+    match = re.search(
+        r"\*\*Resource counts\*\*.*?: (\d+) resources.*?receipt rule set and its rule \((\d+)\)", text, re.S
+    )
+    assert match, "docs/deploy.md no longer says how many resources a stage has"
+    return int(match[1]), int(match[2])
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_a_stage_has_the_resources_docs_deploy_md_counts(synthesized: Synthesized, stage: str) -> None:
+    deployed = synthesized.transformed(stage)["Resources"]
+    kinds = Counter(r["Type"] for r in deployed.values())
+    assert {kind: kinds[kind] for kind in RESOURCE_COUNTS} == RESOURCE_COUNTS
+    assert len(deployed) + BUNDLED_ONLY == _documented_counts()[0]
+
+
+def test_the_channel_options_add_what_docs_deploy_md_counts(synthesized_options: Synthesized) -> None:
+    deployed = synthesized_options.transformed(options_config().stage)["Resources"]
+    kinds = Counter(r["Type"] for r in deployed.values())
+    assert {kind: kinds[kind] for kind in OPTIONS_ADD} == OPTIONS_ADD
+    assert len(deployed) + BUNDLED_ONLY == _documented_counts()[1]
