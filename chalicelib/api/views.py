@@ -7,7 +7,7 @@ from datetime import datetime
 
 from chalicelib.api import schemas
 from chalicelib.domain.calendar import YearSchedule
-from chalicelib.domain.case import Actor, Case, Event, Evidence
+from chalicelib.domain.case import FREE_TEXT, Actor, Case, Event, Evidence, identity
 from chalicelib.domain.codec import from_plain, to_plain
 from chalicelib.domain.deadlines import Deadline
 from chalicelib.domain.lifecycle.steps import step_of
@@ -15,7 +15,7 @@ from chalicelib.domain.lifecycle.summary import CaseSummary
 from chalicelib.domain.redaction import redact
 from chalicelib.service.desk import CaseRecord
 from chalicelib.service.evidence import Allowed, Download
-from chalicelib.service.intake import FREE_TEXT, Receipt, Submission
+from chalicelib.service.intake import Receipt, Submission
 from chalicelib.service.ports import AuditEntry
 
 
@@ -116,8 +116,8 @@ def _staff_event(event: Event, case: Case, visible: bool) -> schemas.StaffTimeli
     """What the complainant wrote later (a comment, a reason) is free text too: redacted unless visible."""
     data = event.data
     if not visible and event.actor.kind == "public":
-        identity = _identity(case)
-        data = {k: redact(v, identity) if isinstance(v, str) else v for k, v in data.items()}
+        who = identity(case.complainant)
+        data = {k: redact(v, who) if isinstance(v, str) else v for k, v in data.items()}
     return schemas.StaffTimelineEntryOut(
         at=event.at, type=event.type, actor=_staff_ref(event.actor), public=event.public, **data
     )
@@ -150,16 +150,11 @@ def staff_case(record: CaseRecord, now: datetime) -> schemas.StaffCaseOut:
     )
 
 
-def _identity(case: Case) -> tuple[str | None, ...]:
-    person = case.complainant
-    return (person.name, person.phone, person.email, person.address) if person else ()
-
-
 def _evidence(n: int, item: Evidence, case: Case, visible: bool) -> schemas.EvidenceOut:
     """A file's name may name the complainant ("张三的发票.jpg"): redacted unless identity is visible."""
     return schemas.EvidenceOut(
         n=n,
-        filename=item.filename if visible else redact(item.filename, _identity(case)),
+        filename=item.filename if visible else redact(item.filename, identity(case.complainant)),
         content_type=item.content_type,
         size=item.size,
         sha256=item.sha256,

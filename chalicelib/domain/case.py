@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain.deadlines import Deadline
+from chalicelib.domain.redaction import redact
 
 
 class Kind(StrEnum):
@@ -207,6 +208,22 @@ class Case:
     @property
     def execution_name(self) -> str:
         return self.id if not self.generation else f"{self.id}-{self.generation}"
+
+
+#: Free-text fields whose redacted copy (identity removed) is kept for those who may not see identity.
+FREE_TEXT = ("facts", "request", "suspected_violation", "place")
+
+
+def identity(person: Party | None) -> tuple[str | None, ...]:
+    """What names the complainant, as they gave it."""
+    return (person.name, person.phone, person.email, person.address) if person else ()
+
+
+def redacted_texts(source: Any, person: Party | None) -> dict[str, str]:
+    """The free text of `source` (a submission or a case) without `person`'s identity. Made once and kept
+    (at intake, and again when a clerk records the name), so every reader without the right gets the same text."""
+    who = identity(person)
+    return {name: redact(text, who) for name in FREE_TEXT if (text := getattr(source, name, None))}
 
 
 def party_from(data: dict[str, Any] | None) -> Party | None:

@@ -8,14 +8,25 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from chalicelib.domain.calendar import WorkingCalendar
-from chalicelib.domain.case import Actor, Case, Channel, Event, Evidence, Kind, Party, Product, Respondent, Status
+from chalicelib.domain.case import (
+    Actor,
+    Case,
+    Channel,
+    Event,
+    Evidence,
+    Kind,
+    Party,
+    Product,
+    Respondent,
+    Status,
+    redacted_texts,
+)
 from chalicelib.domain.codes import hash_access_code, new_access_code, new_case_id, new_tracking_code
 from chalicelib.domain.deadlines import CHINA, local_day, start_clock
 from chalicelib.domain.evidence import MAX_FILES
 from chalicelib.domain.messages import DEFAULT_LANGUAGE
 from chalicelib.domain.notices import received
 from chalicelib.domain.policy import Policy
-from chalicelib.domain.redaction import redact
 from chalicelib.domain.schedules import FIRST_YEAR
 from chalicelib.errors import InvalidInput
 from chalicelib.service import evidence
@@ -62,10 +73,6 @@ class Receipt:
 
     cases: list[Case]
     access_code: str
-
-
-#: Free-text fields whose redacted copy (identity removed) is kept for those who may not see identity.
-FREE_TEXT = ("facts", "request", "suspected_violation", "place")
 
 
 def _dates(submission: Submission, now: datetime, max_backdate: timedelta) -> dict[str, str]:
@@ -180,14 +187,6 @@ def _register(submission: Submission, accepted: evidence.Accepted, now: datetime
     raise RuntimeError("could not draw a free tracking code")
 
 
-def _redacted(submission: Submission) -> dict[str, str]:
-    """Done once at intake and kept, so every reader without the right gets the same text."""
-    person = submission.complainant
-    identity = (person.name, person.phone, person.email, person.address) if person else ()
-    texts = {name: getattr(submission, name) for name in FREE_TEXT}
-    return {name: redact(text, identity) for name, text in texts.items() if text}
-
-
 def _cases_for(
     submission: Submission, kept: tuple[Evidence, ...], now: datetime, calendar: WorkingCalendar, policy: Policy
 ) -> list[Case]:
@@ -225,7 +224,7 @@ def _cases_for(
                 contact=contact_of(submission),
                 incomplete=tuple(m for m in submission.incomplete if kind is Kind.COMPLAINT or m != "request"),
                 linked_case_ids=tuple(i for i in ids if i != case_id),
-                redacted=_redacted(submission),
+                redacted=redacted_texts(submission, submission.complainant),
                 deadlines={
                     rule.name: start_clock(rule, received_at, calendar)
                     for rule in policy.clocks_starting(kind, "received", submission.category)

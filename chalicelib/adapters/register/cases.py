@@ -195,9 +195,11 @@ def _outbox_items(version: int, notices: Sequence[Notice], seal: Seal) -> list[O
     ]
 
 
-def _inbound_item(inbound: Inbound) -> InboundItem:
+def inbound_item(inbound: Inbound, outcome: str | None = None) -> InboundItem:
+    """The mark of a message that came in; `outcome` when it caused nothing else."""
+    at = inbound.at
     return InboundItem(
-        inbound_key(inbound.key), INBOUND_SK, at=inbound.at.isoformat(), expires_at=inbound.at + INBOUND_KEPT
+        inbound_key(inbound.key), INBOUND_SK, at=at.isoformat(), outcome=outcome, expires_at=at + INBOUND_KEPT
     )
 
 
@@ -276,7 +278,7 @@ class DynamoCaseRepository(CaseRepository):
                         tx.save(item, condition=EventItem.pk.does_not_exist())
                     position += 3 + len(event_items)
                 if inbound is not None:  # first: its position is known whatever else fails
-                    tx.save(_inbound_item(inbound), condition=InboundItem.pk.does_not_exist())
+                    tx.save(inbound_item(inbound), condition=InboundItem.pk.does_not_exist())
                 for notice in _outbox_items(0, notices, self._seal):
                     tx.save(notice, condition=OutboxItem.pk.does_not_exist())
                 for upload_id in uploads:  # linked once: a second submission linking it fails here
@@ -337,7 +339,7 @@ class DynamoCaseRepository(CaseRepository):
         if fresh:
             others.insert(0, _details_item(case, details))  # in the transaction: under the case's version
         if inbound is not None:
-            others.append(_inbound_item(inbound))
+            others.append(inbound_item(inbound))
         if others:
             self._save_together(item, others)
         else:

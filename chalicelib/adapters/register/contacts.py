@@ -9,9 +9,8 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.adapters.register.cases import INBOUND_KEPT, outbox_item
+from chalicelib.adapters.register.cases import inbound_item, outbox_item
 from chalicelib.adapters.register.items import (
-    INBOUND_SK,
     OPT_OUT_SK,
     SURVEY_SK,
     ContactItem,
@@ -59,27 +58,10 @@ class DynamoContacts(Contacts):
             raise
 
     def answer(self, inbound: Inbound, answer: Notice) -> None:
-        try:
-            self._answer(inbound, answer).save(condition=OutboxItem.pk.does_not_exist())
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                raise AlreadyHandled(inbound.key) from error
-            raise
+        _once(self._answer(inbound, answer), inbound)
 
     def record(self, inbound: Inbound, outcome: str) -> None:
-        mark = InboundItem(
-            inbound_key(inbound.key),
-            INBOUND_SK,
-            at=inbound.at.isoformat(),
-            outcome=outcome,
-            expires_at=inbound.at + INBOUND_KEPT,
-        )
-        try:
-            mark.save(condition=InboundItem.pk.does_not_exist())
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                raise AlreadyHandled(inbound.key) from error
-            raise
+        _once(inbound_item(inbound, outcome), inbound)
 
     def await_survey(self, address: str, case_id: str, at: datetime) -> None:
         ContactItem(contact_key(address), SURVEY_SK, at=at.isoformat(), case_id=case_id).save()
@@ -89,3 +71,13 @@ class DynamoContacts(Contacts):
             return ContactItem.get(contact_key(address), SURVEY_SK, consistent_read=True).case_id
         except DoesNotExist:
             return None
+
+
+def _once(item: OutboxItem | InboundItem, inbound: Inbound) -> None:
+    """Write the first trace `inbound` leaves: a second one means it was handled before."""
+    try:
+        item.save(condition=type(item).pk.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise AlreadyHandled(inbound.key) from error
+        raise

@@ -8,13 +8,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from chalicelib.domain.case import Case, Event, Kind, Respondent, Status
+from chalicelib.domain.case import Case, Event, Kind, Respondent, Status, redacted_texts
 from chalicelib.domain.lifecycle import commands as cmd
 from chalicelib.domain.lifecycle.clocks import clock_event, restart_handling_clocks, rules_of, stop_all
 from chalicelib.domain.lifecycle.context import Ctx
 from chalicelib.domain.lifecycle.steps import running, step_of
 from chalicelib.domain.lifecycle.transitions import require
-from chalicelib.domain.redaction import redact
 from chalicelib.domain.roles import SUPERVISOR
 from chalicelib.errors import Forbidden, InvalidState
 
@@ -88,10 +87,7 @@ def complete(case: Case, ctx: Ctx, body: cmd.Complete) -> list[Event]:
     if not recorded:
         raise InvalidState(f"record what the case lacks: {', '.join(case.incomplete)}")
     case.incomplete = tuple(m for m in case.incomplete if m not in recorded)
-    person = case.complainant
-    identity = (person.name, person.phone, person.email, person.address) if person else ()
-    texts = {"facts": case.facts, "request": case.request}
-    case.redacted = {**case.redacted, **{k: redact(v, identity) for k, v in texts.items() if v}}
+    case.redacted = redacted_texts(case, case.complainant)
     return [Event("completed", ctx.now, ctx.actor, {"recorded": recorded, "missing": list(case.incomplete)})]
 
 
