@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 import boto3
@@ -35,10 +37,23 @@ def state_machine_definition(definition: str, substitutions: Mapping[str, str]) 
     return text
 
 
+@cache
+def _client(service: str, endpoint_url: str | None, region: str | None) -> Any:
+    """One client per service and endpoint for the process: the tests provision a fresh moto for each test,
+    and building botocore clients was most of that (moto's mock intercepts clients made before it started)."""
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=region)
+
+
+def _clients(endpoint_url: str | None) -> Callable[[str], Any]:
+    region = os.environ.get("AWS_DEFAULT_REGION")
+    return lambda service: _client(service, endpoint_url, region)
+
+
 def provision(env: Mapping[str, str], endpoint_url: str | None = None) -> list[str]:
     """Create the tables, topics and state machines named by `env` (the stage's environment)."""
     created = []
-    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url)
+    client = _clients(endpoint_url)
+    dynamodb = client("dynamodb")
     existing = set(dynamodb.list_tables()["TableNames"])
     for table in TABLES:
         name = env[table.env_var]
@@ -50,20 +65,20 @@ def provision(env: Mapping[str, str], endpoint_url: str | None = None) -> list[s
                 TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute}
             )
         created.append(name)
-    sns = boto3.client("sns", endpoint_url=endpoint_url)
+    sns = client("sns")
     for topic in TOPICS:
         created.append(sns.create_topic(Name=env[topic.env_var].rsplit(":", 1)[-1])["TopicArn"])
-    sqs = boto3.client("sqs", endpoint_url=endpoint_url)
+    sqs = client("sqs")
     for queue in QUEUES:
         created.append(sqs.create_queue(QueueName=env[queue.env_var].rsplit("/", 1)[-1])["QueueUrl"])
-    s3 = boto3.client("s3", endpoint_url=endpoint_url)
+    s3 = client("s3")
     existing_buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     for bucket in BUCKETS:
         name = env[bucket.env_var]
         if name not in existing_buckets:
             _create_bucket(s3, name, bucket)
             created.append(name)
-    stepfunctions = boto3.client("stepfunctions", endpoint_url=endpoint_url)
+    stepfunctions = client("stepfunctions")
     for machine in STATE_MACHINES:
         arn = env[machine.env_var]
         try:
@@ -76,27 +91,25 @@ def provision(env: Mapping[str, str], endpoint_url: str | None = None) -> list[s
             name=arn.rsplit(":", 1)[-1], definition=definition, roleArn=LOCAL_ROLE, type="STANDARD"
         )
         created.append(arn)
-    _channels(env, endpoint_url)
+    _channels(env, client)
     return created
 
 
-def _channels(env: Mapping[str, str], endpoint_url: str | None) -> None:
+def _channels(env: Mapping[str, str], client: Callable[[str], Any]) -> None:
     """Wire the channels as the deployment does: the inbound SMS topic to `receive_sms`, the mail bucket's
     new objects to the mail queue and on to `receive_mail` (whose invocations `lambda_bridge` runs in this
     process), and the sender's SES identity."""
-    sns = boto3.client("sns", endpoint_url=endpoint_url)
+    sns = client("sns")
     sns.subscribe(
         TopicArn=env[SMS_INBOUND_TOPIC.env_var], Protocol="lambda", Endpoint=env["SMS_FUNCTION_ARN"]
     )  # subscribing twice is harmless
-    sqs = boto3.client("sqs", endpoint_url=endpoint_url)
+    sqs = client("sqs")
     queue = sqs.get_queue_attributes(QueueUrl=_queue_url(sqs, env[MAIL_QUEUE.env_var]), AttributeNames=["QueueArn"])
     queue_arn = queue["Attributes"]["QueueArn"]
-    lambdas = boto3.client("lambda", endpoint_url=endpoint_url)
+    lambdas = client("lambda")
     name = env["MAIL_FUNCTION_ARN"].rsplit(":", 1)[-1]
     if not lambdas.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]:
-        role = boto3.client("iam", endpoint_url=endpoint_url).create_role(
-            RoleName=f"{name}-role", AssumeRolePolicyDocument="{}"
-        )["Role"]["Arn"]
+        role = client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
         package = io.BytesIO()
         with zipfile.ZipFile(package, "w") as archive:
             archive.writestr("app.py", "")  # never run: lambda_bridge routes its invocations to the app
@@ -110,11 +123,11 @@ def _channels(env: Mapping[str, str], endpoint_url: str | None) -> None:
         lambdas.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=name, BatchSize=1)
     rule = {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"]}
     rule["Filter"] = {"Key": {"FilterRules": [{"Name": "prefix", "Value": MAIL_PREFIX}]}}
-    s3 = boto3.client("s3", endpoint_url=endpoint_url)
+    s3 = client("s3")
     s3.put_bucket_notification_configuration(
         Bucket=env[MAIL_BUCKET.env_var], NotificationConfiguration={"QueueConfigurations": [rule]}
     )
-    ses = boto3.client("ses", endpoint_url=endpoint_url)
+    ses = client("ses")
     ses.verify_email_identity(EmailAddress=env.get("MAIL_FROM", "centre@complaints.local"))
 
 

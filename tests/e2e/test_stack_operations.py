@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from local.launch import Launched, free_port, launch
 from local.stage import PROJECT_DIR
 from tests.conftest import COMPLAINT, token
+from tests.e2e.conftest import session_from
 from tests.workflow.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -27,9 +28,10 @@ ADMIN = {"Authorization": f"Bearer {token('admin')}"}
 YEAR_2031 = {"holidays": ["2031-01-01", "2031-10-01"], "adjusted_workdays": ["2031-09-28"]}
 
 
-def track(stack: Launched, receipt: dict[str, Any]) -> requests.Response:
+def track(stack: Launched, receipt: dict[str, Any], source: str = "127.0.0.1") -> requests.Response:
     code, access = receipt["tracking_code"], receipt["access_code"]
-    return requests.get(f"{stack.url}/v1/complaints/{code}", headers={"X-Access-Code": access}, timeout=10)
+    with session_from(source) as client:
+        return client.get(f"{stack.url}/v1/complaints/{code}", headers={"X-Access-Code": access}, timeout=10)
 
 
 def year_2031(stack: Launched) -> dict[str, Any]:
@@ -119,7 +121,8 @@ def test_concurrent_intakes_are_each_registered_once_with_their_workflow(stack: 
     receipts = [a.json() for a in answers]
     assert len({r["id"] for r in receipts}) == len({r["tracking_code"] for r in receipts}) == 32
     with ThreadPoolExecutor(16) as clients:
-        assert {page.status_code for page in clients.map(lambda r: track(stack, r), receipts)} == {200}
+        # 32 owners' looks from an address of their own, not counted with the other tests' guesses
+        assert {page.status_code for page in clients.map(lambda r: track(stack, r, "127.0.0.4"), receipts)} == {200}
     eventually(lambda: all(stack.task(r["id"]).get("task_token") for r in receipts), "every case's task token")
 
 
