@@ -139,6 +139,20 @@ def each_state_machine_parsed_once(one_botocore_loader: None) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def transactions_back_up_only_what_they_touch(one_dynamodb_request_at_a_time: None) -> Iterator[None]:
+    """moto deep-copies every table a transaction writes, to roll back (a seventh of the API tests' time):
+    the local stack's remedy, safe here for the reason it is there, DynamoDB requests one at a time."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    from local.moto_patches import back_up_only_what_transactions_touch
+
+    transact = DynamoDBBackend.transact_write_items
+    back_up_only_what_transactions_touch()
+    yield
+    DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session", autouse=True)
 def s3_post_policies_enforced() -> Iterator[None]:
     """AWS refuses an S3 POST that breaks its signed policy; moto stores it unless told (local/moto_patches.py,
     which the local stack applies too)."""

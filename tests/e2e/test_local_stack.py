@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ import requests
 from chalicelib.domain.calendar import WorkingCalendar
 from chalicelib.domain.deadlines import CHINA
 from chalicelib.domain.schedules import builtin_schedule, estimated_schedule
-from local.launch import launch
 from local.stage import PROJECT_DIR
 from tests.conftest import COMPLAINT, TINY_JPEG, token
 from tests.e2e.conftest import Stack
@@ -72,14 +70,6 @@ def test_evidence_is_uploaded_to_the_stacks_bucket_linked_and_downloaded_over_ht
     downloaded = requests.get(link["url"], timeout=10)
     assert downloaded.status_code == 200 and downloaded.content == TINY_JPEG
     assert downloaded.headers["Content-Disposition"].startswith("attachment;")
-
-
-def test_ctrl_c_stops_everything_the_stack_started(tmp_path: Path) -> None:
-    own = launch(tmp_path)
-    assert own.stop() == 0
-    for url in (own.url, own.moto_url):
-        with pytest.raises(requests.ConnectionError):
-            requests.get(url, timeout=2)
 
 
 def test_the_workflow_runs_on_the_local_stack_escalation_and_decision(stack: Stack) -> None:

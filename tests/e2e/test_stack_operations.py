@@ -40,7 +40,7 @@ def year_2031(stack: Launched) -> dict[str, Any]:
     return dict(answer.json())
 
 
-def test_data_survives_a_restart_and_a_fresh_start_forgets_it(tmp_path: Path) -> None:
+def test_ctrl_c_stops_everything_data_survives_a_restart_and_a_fresh_start_forgets_it(tmp_path: Path) -> None:
     retry = {"Idempotency-Key": str(uuid.uuid4())}
     first = launch(tmp_path)
     try:
@@ -51,6 +51,9 @@ def test_data_survives_a_restart_and_a_fresh_start_forgets_it(tmp_path: Path) ->
     finally:
         stopped = first.stop()
     assert stopped == 0
+    for url in (first.url, first.moto_url):  # Ctrl-C stopped the app and moto too
+        with pytest.raises(requests.ConnectionError):
+            requests.get(url, timeout=2)
 
     again = launch(tmp_path)
     try:
