@@ -7,12 +7,17 @@ ROLE ?= clerk
 
 .PHONY: install run load test lint unit bench token clean synth bootstrap deploy
 
-# The CDK's Python packages (infra/requirements.txt) run their JavaScript in Node.js: installed when missing.
-$(STAMP): requirements.txt requirements-dev.txt infra/requirements.txt
-	@command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs)
+# The CDK's Python packages (infra/requirements.txt) run their JavaScript in Node.js; the browser tests
+# (tests/web) drive Debian's Chromium, with Chinese fonts, and load axe-core (package.json) into the pages:
+# each installed when missing.
+$(STAMP): requirements.txt requirements-dev.txt infra/requirements.txt package.json package-lock.json
+	@command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm)
+	@test -x /usr/bin/chromium && test -d /usr/share/fonts/opentype/noto || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt -r infra/requirements.txt
+	npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -4,7 +4,7 @@ import os
 
 from chalice import Chalice
 
-from chalicelib.api import docs, jobs, public, staff
+from chalicelib.api import docs, jobs, public, site, staff
 from chalicelib.api.http import error_shape
 from chalicelib.observability import observe, share_logger_config
 from chalicelib.settings import get_settings
@@ -15,6 +15,7 @@ app.register_middleware(error_shape, "http")
 app.register_blueprint(docs.bp)
 app.register_blueprint(public.bp)
 app.register_blueprint(staff.bp)
+app.register_blueprint(site.bp)
 app.register_blueprint(jobs.bp)
 share_logger_config()
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):

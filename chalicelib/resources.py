@@ -153,6 +153,7 @@ class Bucket:
     env_var: str  # holds the bucket's name
     purpose: str
     expiring: tuple[tuple[str, int], ...] = ()  # (key prefix, days): objects under it are deleted after that
+    browser_uploads: bool = False  # browsers POST files to it from the site (signed forms): CORS allows POST
 
 
 #: Where clients upload evidence files (signed S3 POST) and where the app keeps them once a submission
@@ -165,6 +166,7 @@ EVIDENCE_BUCKET = Bucket(
     "EVIDENCE_BUCKET",
     "evidence files: uploads waiting for their submission, and the files kept with the cases",
     expiring=((UPLOAD_PREFIX, UNLINKED_UPLOAD_DAYS),),
+    browser_uploads=True,
 )
 #: Raw inbound e-mail, as SES receipt rules store it (under `inbound/`); kept a while as received.
 MAIL_PREFIX = "inbound/"

@@ -36,6 +36,7 @@ class Settings:
     cognito_region: str
     cognito_user_pool_id: str
     cognito_app_client_id: str
+    cognito_domain: str  # the user pool's hosted UI, where the staff console signs in
     max_body_bytes: int
     tracking_code_budget: int  # failed access codes per tracking code per window
     tracking_code_window_seconds: int
@@ -96,6 +97,7 @@ class Settings:
             cognito_region=required("COGNITO_REGION") if staff_auth == "cognito" else "",
             cognito_user_pool_id=required("COGNITO_USER_POOL_ID") if staff_auth == "cognito" else "",
             cognito_app_client_id=required("COGNITO_APP_CLIENT_ID") if staff_auth == "cognito" else "",
+            cognito_domain=env.get("COGNITO_DOMAIN", ""),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", "65536")),
             tracking_code_budget=int(env.get("TRACKING_CODE_BUDGET", "30")),
             tracking_code_window_seconds=int(env.get("TRACKING_CODE_WINDOW_SECONDS", "86400")),

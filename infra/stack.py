@@ -290,7 +290,6 @@ class ComplaintsStack(Stack):
         access logged; what its declaration says expires does. Clients upload evidence with a signed POST
         policy from a browser, so the evidence bucket takes cross-origin POSTs: the policy, not the origin,
         decides what is stored. The mail bucket is written by SES only (`_inbound_mail`)."""
-        evidence = declared.logical_id == resources.EVIDENCE_BUCKET.logical_id
         mail = declared.logical_id == resources.MAIL_BUCKET.logical_id
         bucket = s3.Bucket(
             self,
@@ -314,8 +313,12 @@ class ComplaintsStack(Stack):
                 )
                 for prefix, days in declared.expiring
             ],
-            cors=[s3.CorsRule(allowed_methods=[s3.HttpMethods.POST], allowed_origins=["*"], max_age=3600)]
-            if evidence
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.POST], allowed_origins=["*"], allowed_headers=["*"], max_age=3600
+                )
+            ]
+            if declared.browser_uploads
             else None,
             removal_policy=self.retain,
         )

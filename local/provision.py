@@ -149,6 +149,9 @@ def _create_bucket(s3: Any, name: str, declared: Bucket) -> None:
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
+    if declared.browser_uploads:  # as the deployment allows: the signed policy, not the origin, decides
+        rule = {"AllowedMethods": ["POST"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"], "MaxAgeSeconds": 3600}
+        s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [rule]})
     if declared.expiring:
         rules = [
             {

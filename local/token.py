@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
-import warnings
 
-import jwt
+from chalicelib.api.auth import mint_shared_secret_token
 
 
 def mint(sub: str, roles: list[str], name: str | None = None, hours: float = 8, secret: str | None = None) -> str:
-    claims = {"sub": sub, "name": name or sub, "cognito:groups": roles, "exp": int(time.time() + hours * 3600)}
-    with warnings.catch_warnings():  # the local default secret is short on purpose (API.md)
-        warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
-        return jwt.encode(claims, secret or os.environ.get("STAFF_JWT_SECRET", "local-dev-secret"), algorithm="HS256")
+    secret = secret or os.environ.get("STAFF_JWT_SECRET", "local-dev-secret")
+    return mint_shared_secret_token(secret, sub, roles, name, hours)
 
 
 def main() -> None:

@@ -279,7 +279,7 @@ def staff_headers(*roles: str) -> dict[str, str]:
 #: runs alone; the end-to-end tests (stacks in subprocesses), the deployment's checks (one synthesis in a
 #: subprocess, on one worker) and the workflow tests (mostly waiting on moto's timers) first, then those that
 #: keep a core busy, the unit tests to fill the gaps.
-RUN_FIRST = ("tests/e2e/", "tests/infra/", "tests/workflow/", "tests/api/")
+RUN_FIRST = ("tests/e2e/", "tests/web/", "tests/infra/", "tests/workflow/", "tests/api/")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the node ids
@@ -291,6 +291,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "stack" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("shared-local-stack"))
+        elif "site" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("browser"))  # one stack and one Chromium for them
 
     def rank(item: pytest.Item) -> int:
         return next((n for n, where in enumerate(RUN_FIRST) if item.nodeid.startswith(where)), len(RUN_FIRST))

@@ -57,6 +57,18 @@ class SharedSecretVerifier:
             return jwt.decode(token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
 
 
+def mint_shared_secret_token(secret: str, sub: str, roles: list[str], name: str | None = None, hours: float = 8) -> str:
+    """An HS256 staff token as SharedSecretVerifier accepts it: the local stack's sign-in and `make token`."""
+    import time
+
+    import jwt
+
+    claims = {"sub": sub, "name": name or sub, "cognito:groups": roles, "exp": int(time.time() + hours * 3600)}
+    with warnings.catch_warnings():  # the local default secret is short on purpose (API.md)
+        warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
+        return jwt.encode(claims, secret, algorithm="HS256")
+
+
 class CognitoVerifier:
     """Verifies Cognito ID tokens against the user pool's published keys (fetched once, then cached)."""
 

@@ -6,12 +6,12 @@ import functools
 import re
 from typing import Any
 
-from chalice import Blueprint
+from chalice import Blueprint, Response
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from chalicelib import wiring
-from chalicelib.api import schemas
+from chalicelib.api import schemas, site
 from chalicelib.api.http import OPERATIONS, Call, Operation, operation
 
 bp = Blueprint(__name__)
@@ -32,8 +32,17 @@ _ERROR_TEXT = {
 }
 
 
-@operation(bp, "GET", "/", summary="What this service is", tag=TAG, response=schemas.ServiceOut)
-def index(call: Call) -> schemas.ServiceOut:
+@operation(
+    bp,
+    "GET",
+    "/",
+    summary="What this service is (a browser asking for HTML gets the public site instead)",
+    tag=TAG,
+    response=schemas.ServiceOut,
+)
+def index(call: Call) -> schemas.ServiceOut | Response:
+    if site.wants_html(call):
+        return site.public_page(call)
     return schemas.ServiceOut(service="complaints", policy=wiring.policy().name, docs=OPENAPI_PATH)
 
 

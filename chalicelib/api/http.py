@@ -207,6 +207,8 @@ def operation(
                 if not is_outage(error):
                     raise  # a bug: Chalice answers 500 and the log has the trace
                 return error_response(_outage(error))
+            if isinstance(result, Response):  # a page (api/site.py), not JSON
+                return result
             payload = result.model_dump(mode="json") if isinstance(result, BaseModel) else result
             return json_response(payload, status, call.response_headers)
 

@@ -237,6 +237,26 @@ class ServiceOut(Out):
     docs: str
 
 
+class LocalTokenIn(Body):
+    sub: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    name: str = Field(min_length=1, max_length=64)
+    roles: list[Literal["clerk", "handler", "supervisor", "admin"]] = Field(min_length=1, max_length=4)
+
+
+class LocalTokenOut(Out):
+    token: str = Field(description="an HS256 staff token for eight hours")
+
+
+class SignInOut(Out):
+    """How the staff console signs in: a token minted on the local stack, or Cognito's hosted UI."""
+
+    method: Literal["local", "cognito"]
+    authorize_url: str | None = Field(None, description="Cognito's /oauth2/authorize (authorization code, PKCE)")
+    token_url: str | None = Field(None, description="Cognito's /oauth2/token")
+    logout_url: str | None = Field(None, description="Cognito's /logout")
+    client_id: str | None = None
+
+
 class ErrorDetail(Out):
     code: str
     message: str
