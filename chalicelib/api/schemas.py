@@ -416,6 +416,7 @@ class StaffCaseOut(Out):
     language: str = Field(description="of the complainant's notices (zh-CN or en)")
     contact: Literal["sms", "email"] | None = Field(description="how the complainant hears of milestones; none: nobody")
     incomplete: list[str] = Field(description="what a clerk must still record (`complete`) before the case is decided")
+    actions: list[str] = Field(description="the staff actions the caller may take on the case in its state now")
     timeline: list[StaffTimelineEntryOut]
 
 

@@ -19,7 +19,7 @@ from chalicelib.api.auth import ANY_STAFF, Principal
 from chalicelib.api.http import Call, HeaderParam, operation
 from chalicelib.api.public import IDEMPOTENCY_KEY, register_json
 from chalicelib.domain.lifecycle.actions import STAFF_ACTIONS
-from chalicelib.domain.lifecycle.authorization import ACTION_ROLES, EVIDENCE_ROLES
+from chalicelib.domain.lifecycle.authorization import ACTION_ROLES, EVIDENCE_ROLES, available_actions
 from chalicelib.domain.roles import ADMIN, CLERK, HANDLER, SUPERVISOR
 from chalicelib.errors import InvalidInput, MalformedRequest
 from chalicelib.service import desk
@@ -268,7 +268,8 @@ def _action_view(action: str) -> Callable[..., schemas.StaffCaseOut]:
         def perform(_: dict[str, Any]) -> dict[str, Any]:
             now = wiring.now()
             case = desk.act(case_id, action, command, version=version, staff=staff, services=wiring.services(), now=now)
-            record = desk.CaseRecord(case, wiring.cases().timeline(case.id), False)
+            actions = available_actions(case, staff.actor, staff.roles)
+            record = desk.CaseRecord(case, wiring.cases().timeline(case.id), False, actions)
             return views.staff_case(record, now).model_dump(mode="json")
 
         scope = f"staff:{staff.actor.id}:{case_id}:{action}"

@@ -143,6 +143,7 @@ def staff_case(record: CaseRecord, now: datetime) -> schemas.StaffCaseOut:
         "deadlines": {name: staff_deadline(d, now) for name, d in case.deadlines.items()},
         "timeline": [_staff_event(e, case, visible) for e in record.timeline],
         "evidence": [_evidence(n, item, case, visible) for n, item in enumerate(case.evidence, start=1)],
+        "actions": list(record.actions),
     }
     fields = schemas.StaffCaseOut.model_fields
     return schemas.StaffCaseOut(

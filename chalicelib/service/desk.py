@@ -8,7 +8,12 @@ from typing import Any
 
 from chalicelib.domain.case import Actor, Case, Event, Kind
 from chalicelib.domain.lifecycle.actions import STAFF_ACTIONS
-from chalicelib.domain.lifecycle.authorization import authorize, authorize_evidence, may_see_identity
+from chalicelib.domain.lifecycle.authorization import (
+    authorize,
+    authorize_evidence,
+    available_actions,
+    may_see_identity,
+)
 from chalicelib.domain.lifecycle.steps import step_of
 from chalicelib.errors import InvalidInput, NotFound, VersionConflict
 from chalicelib.service import evidence
@@ -32,6 +37,7 @@ class CaseRecord:
     case: Case
     timeline: list[Event]
     identity_visible: bool
+    actions: tuple[str, ...]  # what this member of staff may do on it now
 
 
 def load(case_id: str, services: Services) -> Case:
@@ -51,7 +57,8 @@ def record(case_id: str, staff: Staff, services: Services, now: datetime) -> Cas
         services.cases.record_read(
             case.id, AuditEntry(now, staff.actor.id or "", staff.actor.name or "", staff.roles, what)
         )
-    return CaseRecord(case, services.cases.timeline(case.id), visible)
+    actions = available_actions(case, staff.actor, staff.roles)
+    return CaseRecord(case, services.cases.timeline(case.id), visible, actions)
 
 
 def evidence_file(case_id: str, n: int, staff: Staff, services: Services, now: datetime) -> evidence.Download:

@@ -133,3 +133,20 @@ def test_an_inconsistent_schedule_is_refused(client: Client) -> None:
     )
     assert response.status_code == 422
     assert "adjusted_workdays" in response.json_body["error"]["fields"]
+
+
+def test_the_case_lists_the_actions_the_reader_may_take_in_its_state(client: Client) -> None:
+    case_id = post(client, "/v1/complaints", COMPLAINT).json_body["id"]
+
+    def actions(*roles: str, sub: str = "staff-1") -> set[str]:
+        headers = {"Authorization": f"Bearer {token(*roles, sub=sub)}"}
+        return set(client.http.get(f"/v1/staff/cases/{case_id}", headers=headers).json_body["actions"])
+
+    assert actions("clerk") == {"complete", "decide"}
+    assert actions("supervisor") == {"complete", "decide", "extension"}  # assigning comes after acceptance
+    version = client.http.get(f"/v1/staff/cases/{case_id}", headers=staff_headers("supervisor")).json_body["version"]
+    body = {"decision": "accept", "version": version}
+    assert post(client, f"/v1/staff/cases/{case_id}/decide", body, **staff_headers("clerk")).status_code == 200
+    assert actions("clerk") == set()  # accepted: nothing left for a clerk on a complaint
+    assert actions("supervisor") == {"assign", "extension"}
+    assert actions("handler") == set()  # not assigned to them

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from chalicelib.domain.case import Actor, Case, Kind
+from chalicelib.domain.case import Actor, Case, Kind, Status
+from chalicelib.domain.lifecycle.transitions import require
 from chalicelib.domain.roles import CLERK, HANDLER, SUPERVISOR
-from chalicelib.errors import Forbidden
+from chalicelib.errors import Forbidden, InvalidState
 
 #: Every staff action and the roles that may take it; a handler only on cases assigned to them.
 ACTION_ROLES: dict[str, frozenset[str]] = {
@@ -41,6 +42,23 @@ def authorize(case: Case, action: str, actor: Actor, roles: frozenset[str]) -> N
     if not usable:
         raise Forbidden(f"{action} needs one of the roles: {', '.join(sorted(allowed))}")
     raise Forbidden(f"this case is not assigned to you; {action} is for its handler or a supervisor")
+
+
+def available_actions(case: Case, actor: Actor, roles: frozenset[str]) -> tuple[str, ...]:
+    """The staff actions this member of staff may take on the case in its state now (what a console offers):
+    those the state table and the roles allow; an action may still refuse for what only it checks."""
+    found = []
+    for action in ACTION_ROLES:
+        try:
+            if action == "mediation":  # starts or ends one, by the case's state
+                require(case, "mediation.end" if case.status is Status.MEDIATING else "mediation.start")
+            else:
+                require(case, action)
+            authorize(case, action, actor, roles)
+        except (InvalidState, Forbidden):
+            continue
+        found.append(action)
+    return tuple(found)
 
 
 def may_see_identity(case: Case, actor: Actor, roles: frozenset[str]) -> bool:
