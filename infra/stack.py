@@ -386,9 +386,19 @@ class ComplaintsStack(Stack):
             cognito.CfnUserPoolGroup(
                 self, f"Group{role.title()}", user_pool_id=pool.user_pool_id, group_name=role, description=role
             )
+        # the console (/staff/ on the public site's origin) signs in through the hosted UI: authorization
+        # code with PKCE, a public client (no secret in a browser)
+        console = f"{self.config.public_site_url.rstrip('/')}/staff/"
         client = pool.add_client(
             "StaffClient",
             auth_flows=cognito.AuthFlow(user_srp=True),
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[console],
+                logout_urls=[console],
+            ),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             generate_secret=False,
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),
@@ -588,6 +598,8 @@ class ComplaintsStack(Stack):
             "MAIL_FROM": self.config.mail_from,
             "PUBLIC_SITE_URL": self.config.public_site_url,
         }
+        if self.config.auth_domain_prefix:  # the hosted UI the console signs in at (GET /v1/staff/sign-in)
+            env["COGNITO_DOMAIN"] = f"{self.config.auth_domain_prefix}.auth.{Aws.REGION}.amazoncognito.com"
         if self.config.sms_origination:
             env["SMS_ORIGINATION"] = self.config.sms_origination
         if self.config.sms_sender_id:

@@ -41,6 +41,7 @@ OPTIONS = {
     "email_identity": "notices.example.gov.cn",
     "mail_from": "centre@notices.example.gov.cn",
     "inbound_mail_recipient": "ts.example.gov.cn",
+    "auth_domain_prefix": "complaints-dev-staff",
 }
 
 

@@ -12,7 +12,7 @@ from chalicelib.domain.roles import ROLES
 from chalicelib.settings import Settings
 from infra.functions import FUNCTIONS
 from infra.stack import logical_id
-from tests.infra.conftest import STAGES, Synthesized
+from tests.infra.conftest import STAGES, Synthesized, options_config, stage_config
 
 pytestmark = pytest.mark.xdist_group("infra")
 
@@ -90,3 +90,22 @@ def test_the_staff_groups_are_the_apps_roles(synthesized: Synthesized, stage: st
     pool = template["Resources"][_logical_of(template, "AWS::Cognito::UserPool")]["Properties"]
     assert pool["MfaConfiguration"] == "ON"
     assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_console_signs_in_with_the_code_grant_and_returns_to_staff(synthesized: Synthesized, stage: str) -> None:
+    resources_ = synthesized.template(stage)["Resources"].values()
+    (client,) = [r["Properties"] for r in resources_ if r["Type"] == "AWS::Cognito::UserPoolClient"]
+    console = stage_config(stage).public_site_url.rstrip("/") + "/staff/"
+    assert client["AllowedOAuthFlows"] == ["code"] and client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert client["CallbackURLs"] == client["LogoutURLs"] == [console]
+    assert client["GenerateSecret"] is False  # a browser keeps no secret: PKCE instead
+
+
+def test_with_a_hosted_ui_the_functions_name_its_domain(synthesized_options: Synthesized) -> None:
+    config = options_config()
+    for props in _functions(synthesized_options.template(config.stage)).values():
+        domain = props["Environment"]["Variables"]["COGNITO_DOMAIN"]
+        assert domain == {
+            "Fn::Join": ["", [f"{config.auth_domain_prefix}.auth.", {"Ref": "AWS::Region"}, ".amazoncognito.com"]]
+        }
