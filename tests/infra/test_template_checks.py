@@ -105,9 +105,7 @@ OPTIONS_ADD = {
 def _documented_counts() -> tuple[int, int]:
     """The counts docs/deploy.md gives: each stage's, and with every channel option."""
     text = (PROJECT_DIR / "docs" / "deploy.md").read_text(encoding="utf-8")
-    match = re.search(
-        r"\*\*Resource counts\*\*.*?: (\d+) resources.*?hosted UI's\s+domain \((\d+)\)", text, re.S
-    )
+    match = re.search(r"\*\*Resource counts\*\*.*?: (\d+) resources.*?hosted UI's\s+domain \((\d+)\)", text, re.S)
     assert match, "docs/deploy.md no longer says how many resources a stage has"
     return int(match[1]), int(match[2])
 
