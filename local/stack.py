@@ -22,23 +22,14 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 
-from local import snapshot
-from local.console import quiet_metrics
-from local.lambda_bridge import app_handlers, route_lambda_invocations
-from local.moto_patches import (
-    back_up_only_what_transactions_touch,
-    enforce_post_policies,
-    forget_model_instances,
-    parse_each_state_machine_once,
-    record_sent_messages,
-)
-from local.motoserver import MotoServer
-from local.provision import provision
 from local.stage import PROJECT_DIR, stage_environment
-from local.stream_pump import app_pump
+
+if TYPE_CHECKING:
+    from local.motoserver import MotoServer
 
 
 def busy_ports(ports: dict[str, int]) -> list[str]:
@@ -66,6 +57,15 @@ SENT_MESSAGES = "sent-messages.jsonl"
 
 
 def start_moto(port: int, data_dir: Path) -> MotoServer:
+    from local.moto_patches import (
+        back_up_only_what_transactions_touch,
+        enforce_post_policies,
+        forget_model_instances,
+        parse_each_state_machine_once,
+        record_sent_messages,
+    )
+    from local.motoserver import MotoServer
+
     # Step Functions service integrations call back into moto on MOTO_PORT.
     os.environ["MOTO_PORT"] = str(port)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -165,6 +165,13 @@ def main() -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
+    # Imported once the ports are known to be free: moto's import alone takes a second or two.
+    from local import snapshot
+    from local.console import quiet_metrics
+    from local.lambda_bridge import app_handlers, route_lambda_invocations
+    from local.provision import provision
+    from local.stream_pump import app_pump
+
     quiet_metrics()
     env = stage_environment()
     os.environ.update(env)  # this process runs the app's Lambda tasks and schedules too
