@@ -31,7 +31,7 @@ def register_json(body: dict[str, Any], clerk: dict[str, str] | None = None) -> 
     )
     for case in result.cases:
         count_received(case.channel.value, case.kind.value)
-    return views.receipt(result, now).model_dump(mode="json")
+    return views.receipt(result, now, wiring.calendar().calendar()).model_dump(mode="json")
 
 
 @operation(
@@ -75,7 +75,7 @@ def upload(call: Call) -> schemas.UploadOut:
 def _public_view(case: Case) -> schemas.PublicCaseOut:
     repository = wiring.cases()
     linked = [c.tracking_code for c in (repository.get(i) for i in case.linked_case_ids) if c]
-    return views.public_case(case, repository.timeline(case.id), linked, wiring.now())
+    return views.public_case(case, repository.timeline(case.id), linked, wiring.now(), wiring.calendar().calendar())
 
 
 @operation(

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.api import schemas
-from chalicelib.domain.calendar import YearSchedule
+from chalicelib.domain.calendar import WorkingCalendar, YearSchedule
 from chalicelib.domain.case import FREE_TEXT, Actor, Case, Event, Evidence, identity
 from chalicelib.domain.codec import from_plain, to_plain
 from chalicelib.domain.deadlines import Deadline
@@ -19,7 +19,7 @@ from chalicelib.service.intake import Receipt, Submission
 from chalicelib.service.ports import AuditEntry
 
 
-def deadline(d: Deadline, now: datetime) -> schemas.DeadlineOut:
+def deadline(d: Deadline, now: datetime, calendar: WorkingCalendar) -> schemas.DeadlineOut:
     return schemas.DeadlineOut(
         due_at=d.due_at,
         due_date=d.due_date,
@@ -28,26 +28,27 @@ def deadline(d: Deadline, now: datetime) -> schemas.DeadlineOut:
         estimated=d.estimated,
         paused=d.paused,
         overdue=d.overdue(now),
+        days_left=d.days_left(now, calendar),
     )
 
 
-def _case_receipt(case: Case, now: datetime) -> schemas.CaseReceiptOut:
+def _case_receipt(case: Case, now: datetime, calendar: WorkingCalendar) -> schemas.CaseReceiptOut:
     return schemas.CaseReceiptOut(
         id=case.id,
         tracking_code=case.tracking_code,
         kind=case.kind,
         status=case.status,
         received_at=case.received_at,
-        deadlines={name: deadline(d, now) for name, d in case.deadlines.items()},
+        deadlines={name: deadline(d, now, calendar) for name, d in case.deadlines.items()},
     )
 
 
-def receipt(result: Receipt, now: datetime) -> schemas.ReceiptOut:
+def receipt(result: Receipt, now: datetime, calendar: WorkingCalendar) -> schemas.ReceiptOut:
     first, *linked = result.cases
     return schemas.ReceiptOut(
-        **_case_receipt(first, now).model_dump(),
+        **_case_receipt(first, now, calendar).model_dump(),
         access_code=result.access_code,
-        linked=[_case_receipt(c, now) for c in linked],
+        linked=[_case_receipt(c, now, calendar) for c in linked],
     )
 
 
@@ -55,7 +56,9 @@ def public_timeline_entry(event: Event) -> schemas.TimelineEntryOut:
     return schemas.TimelineEntryOut(at=event.at, type=event.type, **event.public_data())
 
 
-def public_case(case: Case, timeline: list[Event], linked_codes: list[str], now: datetime) -> schemas.PublicCaseOut:
+def public_case(
+    case: Case, timeline: list[Event], linked_codes: list[str], now: datetime, calendar: WorkingCalendar
+) -> schemas.PublicCaseOut:
     """The complainant's view: no phone, no staff names, no internal notes or events."""
     return schemas.PublicCaseOut(
         tracking_code=case.tracking_code,
@@ -64,7 +67,7 @@ def public_case(case: Case, timeline: list[Event], linked_codes: list[str], now:
         channel=case.channel,
         received_at=case.received_at,
         respondent=case.respondent.name if case.respondent else None,
-        deadlines={name: deadline(d, now) for name, d in case.deadlines.items()},
+        deadlines={name: deadline(d, now, calendar) for name, d in case.deadlines.items()},
         timeline=[public_timeline_entry(e) for e in timeline if e.public],
         response=schemas.ResponseOut(
             at=datetime.fromisoformat(case.response["at"]),
@@ -101,9 +104,9 @@ def _staff_ref(actor: Actor | None) -> schemas.StaffRef | None:
     return schemas.StaffRef(id=actor.id, name=actor.name) if actor else None
 
 
-def staff_deadline(d: Deadline, now: datetime) -> schemas.StaffDeadlineOut:
+def staff_deadline(d: Deadline, now: datetime, calendar: WorkingCalendar) -> schemas.StaffDeadlineOut:
     return schemas.StaffDeadlineOut(
-        **deadline(d, now).model_dump(),
+        **deadline(d, now, calendar).model_dump(),
         started_at=d.started_at,
         extended=d.extended,
         paused_seconds=d.paused_seconds,
@@ -123,7 +126,7 @@ def _staff_event(event: Event, case: Case, visible: bool) -> schemas.StaffTimeli
     )
 
 
-def staff_case(record: CaseRecord, now: datetime) -> schemas.StaffCaseOut:
+def staff_case(record: CaseRecord, now: datetime, calendar: WorkingCalendar) -> schemas.StaffCaseOut:
     """The whole case for staff: every field of the case the response declares, by name, with the
     complainant's identity, and the free text as written, only where `record.identity_visible`;
     everyone else reads the copy redacted at intake. Fields the response does not declare (the
@@ -140,7 +143,7 @@ def staff_case(record: CaseRecord, now: datetime) -> schemas.StaffCaseOut:
         "text_redacted": not visible,
         "handler": {"id": case.handler_id, "name": case.handler_name} if case.handler_id else None,
         "first_responder": _staff_ref(case.first_responder),
-        "deadlines": {name: staff_deadline(d, now) for name, d in case.deadlines.items()},
+        "deadlines": {name: staff_deadline(d, now, calendar) for name, d in case.deadlines.items()},
         "timeline": [_staff_event(e, case, visible) for e in record.timeline],
         "evidence": [_evidence(n, item, case, visible) for n, item in enumerate(case.evidence, start=1)],
         "actions": list(record.actions),

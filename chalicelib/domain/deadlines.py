@@ -83,6 +83,19 @@ class Deadline:
             return self.paused_at > self.due_at
         return now > self.due_at
 
+    def days_left(self, now: datetime, calendar: WorkingCalendar) -> int | None:
+        """Days from today (in China) to the due date, counted in the deadline's own unit (working days
+        by the calendar, or calendar days): 0 on the day, negative once past. None for a deadline in
+        hours and for one no longer running."""
+        if not self.running or self.basis is Basis.HOURS:
+            return None
+        today, due = now.astimezone(CHINA).date(), self.due_date
+        if self.basis is Basis.CALENDAR_DAYS:
+            return (due - today).days
+        if due >= today:
+            return calendar.working_days_between(today, due)
+        return -calendar.working_days_between(due, today)
+
     def stop(self, at: datetime) -> Deadline:
         return replace(self, stopped_at=at, paused=False)
 

@@ -126,3 +126,14 @@ def test_a_pause_across_national_day_counts_only_working_days(calendar: WorkingC
     # paused Wed 30 Sep to Fri 9 Oct: 1–7 Oct are off, so only Thu 8 and Fri 9 Oct come back
     assert calendar.working_days_between(date(2026, 9, 30), date(2026, 10, 9)) == 2
     assert resumed.due_date == calendar.add_working_days(clock.due_date, 2)[0]
+
+
+def test_days_left_count_working_days_across_the_holiday_and_go_negative_once_past(calendar: WorkingCalendar) -> None:
+    deadline = start_clock(SEVEN_WORKING_DAYS, received("2026-09-30"), calendar)  # due 15 October
+    assert deadline.days_left(received("2026-09-30"), calendar) == 7  # the holiday week counts for nothing
+    assert deadline.days_left(received("2026-10-09"), calendar) == 5  # Sat 10th (worked), Mon 12th–Thu 15th
+    assert deadline.days_left(received("2026-10-15", hour=23), calendar) == 0
+    assert deadline.days_left(received("2026-10-19"), calendar) == -2  # Fri 16th and Mon 19th
+    assert deadline.stop(received("2026-10-01")).days_left(received("2026-10-02"), calendar) is None
+    month = start_clock(ClockRule("response", 30, Basis.CALENDAR_DAYS), received("2026-09-30"), calendar)
+    assert month.days_left(received("2026-10-01"), calendar) == 29
