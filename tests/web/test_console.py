@@ -1,0 +1,234 @@
+"""The staff console (/staff/) in a browser: sign in, the queue, a case and its actions, supervision, the calendar."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import requests
+from playwright.sync_api import Page, expect
+
+from local.launch import Launched
+from tests.conftest import COMPLAINT, token
+from tests.web.conftest import checked
+
+CHINA = timezone(timedelta(hours=8))
+
+
+def staff(*roles: str, sub: str = "sup-1") -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(*roles, sub=sub)}"}
+
+
+def submit(site: Launched, body: dict[str, Any] = COMPLAINT) -> dict[str, Any]:
+    answer = requests.post(f"{site.url}/v1/complaints", json=body, timeout=10)
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+def record(site: Launched, case_id: str) -> dict[str, Any]:
+    answer = requests.get(f"{site.url}/v1/staff/cases/{case_id}", headers=staff("supervisor"), timeout=10)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def sign_in(page: Page, sub: str, name: str, *roles: str, photo: str | None = None) -> None:
+    """Through the sign-in form, as a person on the local stack would."""
+    page.goto("/staff/")
+    expect(page.get_by_role("heading", level=1, name="工作人员登录")).to_be_focused()
+    page.get_by_label("工号").fill(sub)
+    page.get_by_label("姓名").fill(name)
+    for role in roles:
+        page.get_by_label(role, exact=True).check()
+    if photo:
+        checked(page, photo)
+    page.get_by_role("button", name="登录", exact=True).click()
+    expect(page.get_by_role("heading", level=1, name="工作队列")).to_be_focused()
+    expect(page.locator("#who")).to_contain_text(name)
+
+
+def open_case(page: Page, case_id: str, code: str) -> None:
+    page.goto(f"/staff/#case/{case_id}")
+    expect(page.get_by_role("heading", level=1, name=f"案件 {code}")).to_be_visible()
+
+
+def test_a_supervisor_signs_in_finds_the_case_accepts_and_assigns_it(desktop: Page, site: Launched) -> None:
+    receipt = submit(site)
+    page = desktop
+    sign_in(page, "sup-1", "王主任", "主管", photo="console-sign-in")
+    expect(page.locator("#who")).to_contain_text("主管")
+    row = page.locator(f"tr[data-case='{receipt['id']}']")
+    expect(row).to_contain_text("某某超市有限公司")
+    expect(page.locator("#queue-counts")).to_contain_text("已收到")
+    checked(page, "console-queue")
+
+    row.get_by_role("link", name=receipt["tracking_code"]).click()
+    expect(page.get_by_role("heading", level=1, name=f"案件 {receipt['tracking_code']}")).to_be_focused()
+    expect(page.locator("main")).to_contain_text("张三")  # a supervisor sees who complained
+    expect(page.locator("form.action")).to_have_count(len(record(site, receipt["id"])["actions"]))
+    checked(page, "console-case")
+
+    decide = page.locator("form[data-action=decide]")
+    decide.get_by_label("受理", exact=True).check()
+    decide.get_by_role("button", name="提交：受理决定").click()
+    expect(page.locator("#action-done")).to_contain_text("受理决定")
+    expect(page.locator("main")).to_contain_text("已受理")
+
+    assign = page.locator("form[data-action=assign]")
+    assign.get_by_label("承办单位代码").fill("xuhui")
+    assign.get_by_label("承办人工号").fill("h-1")
+    assign.get_by_label("承办人姓名").fill("赵承办")
+    assign.get_by_role("button", name="提交：交办").click()
+    expect(page.locator("#action-done")).to_contain_text("交办")
+    case = record(site, receipt["id"])
+    assert (case["status"], case["unit"], case["handler"]["id"]) == ("assigned", "xuhui", "h-1")
+
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("button", name="English")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("heading", level=1, name=f"Case {receipt['tracking_code']}")).to_be_visible()
+    page.get_by_role("button", name="中文").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+
+
+def test_the_handler_writes_findings_and_responds(phone: Page, site: Launched) -> None:
+    receipt = submit(site)
+    headers = staff("supervisor")
+    for action, body in (("decide", {"decision": "accept"}), ("assign", {"unit": "xuhui", "handler": "h-1"})):
+        version = record(site, receipt["id"])["version"]
+        done = requests.post(
+            f"{site.url}/v1/staff/cases/{receipt['id']}/{action}",
+            json={**body, "version": version},
+            headers=headers,
+            timeout=10,
+        )
+        assert done.status_code == 200, done.text
+
+    page = phone
+    sign_in(page, "h-1", "赵承办", "承办人")
+    page.get_by_label("承办人工号").fill("h-1")
+    page.get_by_role("button", name="筛选").click()
+    page.get_by_role("link", name=receipt["tracking_code"]).click()
+    expect(page.get_by_role("heading", level=1, name=f"案件 {receipt['tracking_code']}")).to_be_focused()
+    expect(page.get_by_role("link", name="督办")).to_have_count(0)  # supervision is not a handler's
+    assert "null" not in page.locator("body").inner_text()
+    checked(page, "console-case-handler")
+
+    findings = page.locator("form[data-action=findings]")
+    findings.get_by_label("调查结果").fill("经核实，该超市出售的牛奶确已过期。")
+    findings.get_by_role("button", name="提交：调查结果").click()
+    expect(page.locator("#action-done")).to_contain_text("调查结果")
+
+    respond = page.locator("form[data-action=respond]")
+    respond.get_by_label("答复内容").fill("经调解，商家同意退货并赔偿。")
+    respond.get_by_label("处理结果").select_option("resolved")
+    respond.get_by_role("button", name="提交：答复").click()
+    expect(page.locator("#action-done")).to_contain_text("答复")
+    expect(page.locator("main")).to_contain_text("已答复")
+    assert record(site, receipt["id"])["status"] == "responded"
+
+
+def test_a_stale_tab_is_told_someone_changed_the_case_and_overwrites_nothing(
+    desktop: Page, second_desktop: Page, site: Launched
+) -> None:
+    receipt = submit(site)
+    for page, sub in ((desktop, "sup-1"), (second_desktop, "sup-2")):
+        sign_in(page, sub, f"主管{sub}", "主管")
+        open_case(page, receipt["id"], receipt["tracking_code"])
+
+    first = desktop.locator("form[data-action=decide]")
+    first.get_by_label("受理", exact=True).check()
+    first.get_by_role("button", name="提交：受理决定").click()
+    expect(desktop.locator("#action-done")).to_be_visible()
+
+    second = second_desktop.locator("form[data-action=decide]")
+    second.get_by_label("不予受理", exact=True).check()
+    second.get_by_label("不予受理理由（不予受理时必选）").select_option("no_harm_shown")
+    second.get_by_role("button", name="提交：受理决定").click()
+    alert = second.get_by_role("alert")
+    expect(alert).to_contain_text("此案件已被他人更改，请重新载入")
+    reload = alert.get_by_role("button", name="重新载入")
+    expect(reload).to_be_focused()
+    checked(second_desktop, "console-conflict")
+    assert record(site, receipt["id"])["status"] == "accepted"  # the first decision stands
+
+    reload.click()
+    expect(second_desktop.locator("form[data-action=decide]")).to_have_count(0)
+    expect(second_desktop.locator("main")).to_contain_text("已受理")
+
+
+def test_an_anonymous_report_shows_no_identity_in_the_queue_or_the_case(desktop: Page, site: Launched) -> None:
+    report = {
+        "kind": "report",
+        "complainant": {"anonymous": True, "name": "匿名人甲", "phone": "13912345678"},  # never stored
+        "respondent": {"name": "匿名举报的某某药店", "address": "上海市静安区南京西路1号"},
+        "facts": "该药店销售过期药品。",
+    }
+    receipt = submit(site, report)
+    page = desktop
+    sign_in(page, "sup-1", "王主任", "主管")
+    row = page.locator(f"tr[data-case='{receipt['id']}']")
+    expect(row).to_contain_text("匿名举报的某某药店")
+    open_case(page, receipt["id"], receipt["tracking_code"])
+    expect(page.locator("#identity-withheld")).to_contain_text("匿名举报")
+    text = page.locator("main").inner_text()
+    for shown in ("姓名", "电话", "电子邮箱", "匿名人甲", "13912345678", "12345678"):
+        assert shown not in text
+    page.goto("/staff/#queue")
+    expect(row).to_be_visible()
+    queue = page.locator("main").inner_text()
+    assert "匿名人甲" not in queue and "12345678" not in queue
+    checked(page, "console-case-anonymous")
+
+
+def test_a_clerk_sees_a_case_not_theirs_with_identity_withheld(desktop: Page, site: Launched) -> None:
+    receipt = submit(site)
+    page = desktop
+    sign_in(page, "clerk-9", "钱登记", "登记员")
+    open_case(page, receipt["id"], receipt["tracking_code"])
+    expect(page.locator("#identity-withheld")).to_contain_text("投诉人身份已隐去")
+    text = page.locator("main").inner_text()
+    assert COMPLAINT["complainant"]["name"] not in text
+    assert COMPLAINT["complainant"]["phone"] not in text
+
+
+def test_an_overdue_case_shows_in_supervision(phone: Page, site: Launched) -> None:
+    month_ago = (datetime.now(CHINA) - timedelta(days=30)).isoformat(timespec="seconds")
+    late = {**COMPLAINT, "channel": "letter", "received_at": month_ago}
+    answer = requests.post(f"{site.url}/v1/staff/intake", json=late, headers=staff("clerk", sub="clerk-1"), timeout=10)
+    assert answer.status_code == 201, answer.text
+    receipt = answer.json()
+
+    page = phone
+    sign_in(page, "sup-1", "王主任", "主管")
+    row = page.locator(f"tr[data-case='{receipt['id']}']")
+    expect(row).to_have_class(re.compile(r"\boverdue\b"))
+    expect(row).to_contain_text("已超期")
+    page.get_by_role("link", name="督办").click()
+    expect(page.get_by_role("heading", level=1, name="督办")).to_be_focused()
+    overdue = page.locator("#overdue")
+    expect(overdue.get_by_role("link", name=receipt["tracking_code"]).first).to_be_visible()
+    expect(page.locator("#dead-letters")).to_be_visible()
+    checked(page, "console-supervision")
+
+
+def test_an_admin_loads_a_year_of_the_calendar_and_saves_a_change(desktop: Page, site: Launched) -> None:
+    page = desktop
+    sign_in(page, "admin-1", "孙管理", "管理员")
+    page.get_by_role("link", name="节假日日历").click()
+    page.get_by_label("年份").fill("2031")
+    page.get_by_role("button", name="载入").click()
+    expect(page.get_by_role("heading", level=1, name="节假日日历 2031")).to_be_focused()
+    holidays = page.get_by_label("法定节假日（每行一个日期，YYYY-MM-DD）")
+    expect(holidays).to_be_editable()
+    checked(page, "console-calendar")
+
+    page.get_by_label("调休上班日（每行一个日期，YYYY-MM-DD）").fill("2031-02-08")
+    holidays.fill("2031-01-01\n2031-01-23\n2031-01-24")
+    page.get_by_label("依据（如 国办发明电〔2026〕x号）").fill("测试安排")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("status")).to_contain_text("已保存 2031 年的安排")
+    expect(page.locator("#calendar-state")).to_contain_text("已公布的正式安排")
+    stored = requests.get(f"{site.url}/v1/staff/calendar/2031", headers=staff("admin"), timeout=10).json()
+    assert stored["holidays"] == ["2031-01-01", "2031-01-23", "2031-01-24"]
+    assert stored["adjusted_workdays"] == ["2031-02-08"]

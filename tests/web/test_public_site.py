@@ -1,0 +1,370 @@
+"""The public site (`/`): a complainant files, keeps the two codes, follows the case and acts on it, on a phone
+and on a desktop, in Chinese and in English, with the mouse or the keyboard alone. Staff steps the page cannot
+take are taken through the API."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import requests
+from playwright.sync_api import Page, expect
+
+from local.launch import Launched
+from tests.conftest import COMPLAINT, TINY_JPEG, token
+from tests.web.conftest import checked
+
+STAFF = {"Authorization": f"Bearer {token('clerk', 'supervisor', 'handler', sub='web-staff')}"}
+
+
+def chinese_date(value: str) -> str:
+    day = date.fromisoformat(value)
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def file_by_api(site: Launched, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer = requests.post(f"{site.url}/v1/complaints", json=body or COMPLAINT, timeout=10)
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+def staff_act(site: Launched, case_id: str, action: str, body: dict[str, Any]) -> dict[str, Any]:
+    version = requests.get(f"{site.url}/v1/staff/cases/{case_id}", headers=STAFF, timeout=10).json()["version"]
+    answer = requests.post(
+        f"{site.url}/v1/staff/cases/{case_id}/{action}", json={**body, "version": version}, headers=STAFF, timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def address_bar(page: Page) -> str:
+    """What the address bar holds now, as the page itself sees it."""
+    return str(page.evaluate("location.href"))
+
+
+def follow(page: Page, tracking_code: str, access_code: str) -> None:
+    page.locator("#follow-tracking").fill(tracking_code)
+    page.locator("#follow-access").fill(access_code)
+    page.locator("#follow-submit").click()
+
+
+def fill_a_complaint(page: Page) -> None:
+    """The form filled in as a complainant would, in Chinese (the evidence aside)."""
+    page.locator("#complainant-name").fill("张三")
+    page.locator("#complainant-phone").fill("13800138000")
+    page.get_by_label("被投诉（举报）的商家或单位名称").fill("某某超市有限公司")
+    page.get_by_label("商家地址").fill("上海市徐汇区漕溪北路88号")
+    page.get_by_label("所在地区代码").fill("310104")
+    page.get_by_label("事情经过").fill("买到过期牛奶")
+    page.get_by_label("您希望如何解决").fill("退货并按价款十倍赔偿")
+
+
+def test_a_complainant_files_with_evidence_on_a_phone_and_follows_the_case(phone: Page, site: Launched) -> None:
+    page = phone
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_role("heading", level=1)).to_have_text("提交投诉、举报、咨询或建议")
+    checked(page, "file-form")
+
+    fill_a_complaint(page)
+    page.get_by_label("上传证据文件").set_input_files(
+        {"name": "receipt.jpg", "mimeType": "image/jpeg", "buffer": TINY_JPEG}
+    )
+    uploaded = page.locator("#files li.done")
+    expect(uploaded).to_contain_text("receipt.jpg")
+    expect(uploaded).to_contain_text("已上传")
+    expect(uploaded.locator("progress")).to_have_attribute("value", "100")
+    checked(page, "file-form-with-evidence")
+
+    with page.expect_response(lambda r: r.url.endswith("/v1/complaints") and r.request.method == "POST") as sent:
+        page.get_by_role("button", name="提交", exact=True).click()
+    receipt = sent.value.json()
+    assert sent.value.status == 201
+    expect(page.get_by_role("heading", level=1)).to_have_text("已收到您的投诉")
+    expect(page.locator("#tracking-code")).to_have_text(receipt["tracking_code"])
+    expect(page.locator("#access-code")).to_have_text(receipt["access_code"])
+    expect(page.locator("#keep")).to_contain_text("查询码只显示这一次")
+    expect(page.locator("#acceptance")).to_contain_text(chinese_date(receipt["deadlines"]["acceptance"]["due_date"]))
+    expect(page.locator("#view-title")).to_be_focused()
+    checked(page, "confirmation")
+    assert receipt["access_code"] not in address_bar(page)
+
+    # the evidence reached the case
+    case = requests.get(f"{site.url}/v1/staff/cases/{receipt['id']}", headers=STAFF, timeout=10).json()
+    assert [e["filename"] for e in case["evidence"]] == ["receipt.jpg"]
+
+    page.get_by_role("button", name="去查询进度").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("查询办理进度")
+    assert address_bar(page).endswith("#follow")
+    follow(page, receipt["tracking_code"], receipt["access_code"])
+    expect(page.locator("#case-status")).to_have_text("已收到，等待审查是否受理")
+    expect(page.locator("#case-title")).to_be_focused()
+    expect(page.locator("#deadlines")).to_contain_text("受理决定")
+    expect(page.locator("#deadlines")).to_contain_text(re.compile(r"还剩 \d+ 个工作日|今天到期"))
+    expect(page.locator("#timeline")).to_contain_text("收到")
+    expect(page.get_by_role("button", name="撤回此件")).to_be_visible()
+    checked(page, "case")
+
+    assert_codes_never_in_the_address_bar(page, receipt)
+
+
+def assert_codes_never_in_the_address_bar(page: Page, receipt: dict[str, Any]) -> None:
+    """Back and forward through the visit: no address ever held a code, and nothing but the language is kept."""
+    visited = [address_bar(page)]
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text("提交投诉、举报、咨询或建议")
+    visited.append(address_bar(page))
+    page.go_forward()
+    expect(page.get_by_role("heading", level=1)).to_have_text("查询办理进度")
+    visited.append(address_bar(page))
+    assert not [url for url in visited if receipt["access_code"] in url or receipt["tracking_code"] in url]
+    # nor is anything kept in the browser's storage but the language
+    assert page.evaluate("Object.keys(localStorage)") == ["lang"]
+    assert receipt["access_code"] not in page.evaluate("JSON.stringify(history.state)")
+
+
+def test_validation_errors_are_shown_by_each_field_and_in_a_summary_in_either_language(phone: Page) -> None:
+    page = phone
+    page.goto("/")
+    page.get_by_label("事情经过").fill("买到过期牛奶")
+    page.locator("#complainant-phone").fill("12345")
+    page.get_by_label("所在地区代码").fill("31")
+    page.get_by_role("button", name="提交", exact=True).click()
+
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    expect(summary).to_have_attribute("role", "alert")
+    expect(summary).to_contain_text("请修改以下问题后再提交")
+    expect(summary).to_contain_text("请填写您的姓名。")
+    expect(summary).to_contain_text("请填写有效的手机或固定电话号码")
+    expect(summary).to_contain_text("请填写被投诉（举报）的商家或单位名称。")
+    expect(summary).to_contain_text("地区代码应为 6 位数字")
+    name = page.locator("#complainant-name")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(name).to_have_attribute("aria-describedby", re.compile(r"\bcomplainant-name-error\b"))
+    expect(page.locator("#complainant-name-error")).to_have_text(re.compile("^请填写您的姓名。"))
+    expect(page.locator("#complainant-phone-error")).to_contain_text("请填写有效的手机")
+    checked(page, "error-summary")
+
+    summary.get_by_role("link", name="请填写有效的手机或固定电话号码", exact=False).click()
+    expect(page.locator("#complainant-phone")).to_be_focused()
+    assert address_bar(page).endswith("/")  # the summary's links move focus, not the view
+
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("button", name="English")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_role("button", name="中文")).to_have_attribute("aria-pressed", "false")
+    expect(page.get_by_role("heading", level=1)).to_have_text("File a complaint, report, enquiry or suggestion")
+    expect(page.locator("#error-summary")).to_contain_text("Enter your name.")
+    expect(page.locator("#complainant-name-error")).to_contain_text("Enter your name.")
+    expect(page.get_by_label("What happened")).to_have_value("买到过期牛奶")  # what was typed stays
+    expect(page.locator("#complainant-phone")).to_have_value("12345")
+    checked(page, "error-summary-en")
+
+    # the complaint's own rules (a request) come next, in English now
+    page.locator("#complainant-name").fill("张三")
+    page.locator("#complainant-phone").fill("13800138000")
+    page.get_by_label("Name of the business or body").fill("某某超市有限公司")
+    page.get_by_label("Region code").fill("")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    expect(page.locator("#error-summary")).to_contain_text("Say what you ask for")
+    expect(page.locator("#request")).to_have_attribute("aria-invalid", "true")
+    page.get_by_role("button", name="中文").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.locator("#request-error")).to_contain_text("请写明您的具体诉求")
+
+
+def test_filing_with_the_keyboard_alone_reaches_the_confirmation(desktop: Page) -> None:
+    page = desktop
+    page.goto("/")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    checked(page, "file-form")
+
+    def tab_to(element_id: str) -> None:
+        for _ in range(80):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement && document.activeElement.id") == element_id:
+                return
+        raise AssertionError(f"Tab never reached #{element_id}")
+
+    tab_to("kind-complaint")
+    page.keyboard.press("ArrowDown")  # radios move with the arrows: a report
+    page.keyboard.press("ArrowUp")  # and back to a complaint
+    expect(page.locator("#kind-complaint")).to_be_checked()
+    for element_id, text in [
+        ("complainant-name", "李雷"),
+        ("complainant-phone", "13912345678"),
+        ("respondent-name", "某某电器商城"),
+        ("facts", "购买的电饭煲三天后无法加热，商家拒绝维修。"),
+        ("request", "更换同型号新品"),
+    ]:
+        tab_to(element_id)
+        page.keyboard.type(text)
+    tab_to("submit")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("已收到您的投诉")
+    expect(page.locator("#view-title")).to_be_focused()
+    expect(page.locator("#tracking-code")).to_have_text(re.compile(r"^\d+$"))
+    checked(page, "confirmation")
+
+    tab_to("go-follow")
+    page.keyboard.press("Space")
+    expect(page.get_by_role("heading", level=1)).to_have_text("查询办理进度")
+    tab_to("follow-submit")  # the codes are already in the form, from memory
+    page.keyboard.press("Enter")
+    expect(page.locator("#case-status")).to_have_text("已收到，等待审查是否受理")
+    checked(page, "case")
+
+
+def test_an_anonymous_report_needs_no_identity_and_gets_its_codes(phone: Page, site: Launched) -> None:
+    page = phone
+    page.goto("/#file")
+    expect(page.locator("#anonymous-field")).to_be_hidden()
+    page.get_by_label("举报", exact=True).check()
+    page.get_by_label("匿名举报（不留姓名和电话）").check()
+    expect(page.locator("#identity")).to_be_hidden()
+    expect(page.locator("#anonymous-on")).to_be_visible()
+    checked(page, "anonymous-report")
+    page.get_by_label("被投诉（举报）的商家或单位名称").fill("某某无证小作坊")
+    page.get_by_label("事情经过").fill("该作坊在居民楼内无证生产食品。")
+    page.get_by_label("发生日期").fill("2026-11-01")
+    with page.expect_response(lambda r: r.url.endswith("/v1/complaints") and r.request.method == "POST") as sent:
+        page.get_by_role("button", name="提交", exact=True).click()
+    receipt = sent.value.json()
+    assert sent.value.request.post_data_json["complainant"] == {"anonymous": True}
+    expect(page.get_by_role("heading", level=1)).to_have_text("已收到您的举报")
+    expect(page.locator("#tracking-code")).to_have_text(receipt["tracking_code"])
+    expect(page.locator("#access-code")).to_have_text(receipt["access_code"])
+    expect(page.get_by_text("您是匿名举报")).to_be_visible()
+    checked(page, "anonymous-confirmation")
+    case = requests.get(f"{site.url}/v1/staff/cases/{receipt['id']}", headers=STAFF, timeout=10).json()
+    assert case["anonymous"] is True and case["complainant"] is None
+
+
+def test_a_wrong_access_code_says_not_found_and_a_withdrawal_is_confirmed_first(phone: Page, site: Launched) -> None:
+    receipt = file_by_api(site)
+    page = phone
+    page.goto("/#follow")
+    checked(page, "follow-form")
+    follow(page, receipt["tracking_code"], "00000000")
+    problem = page.locator("#problem")
+    expect(problem).to_be_focused()
+    expect(problem).to_contain_text("没有找到这个案件：跟踪码或查询码不正确")
+    expect(page.locator("#case-status")).to_have_count(0)
+    checked(page, "follow-not-found")
+
+    follow(page, receipt["tracking_code"], receipt["access_code"])
+    expect(page.locator("#case-status")).to_have_text("已收到，等待审查是否受理")
+    expect(page.locator("#problem")).to_have_count(0)
+    page.get_by_role("button", name="撤回此件").click()
+    expect(page.locator("#withdraw-confirm")).to_be_focused()
+    expect(page.locator("#withdraw-confirm")).to_have_text("确定要撤回吗？撤回后不能恢复办理。")
+    checked(page, "withdraw-confirm")
+    page.get_by_role("button", name="不撤回").click()
+    expect(page.get_by_role("button", name="撤回此件")).to_be_focused()
+    page.get_by_role("button", name="撤回此件").click()
+    page.get_by_label("撤回原因").fill("已与商家自行和解")
+    page.get_by_role("button", name="确定撤回").click()
+    expect(page.locator("#case-status")).to_have_text("已撤回")
+    expect(page.locator("#case-notice")).to_have_text("已撤回。")
+    expect(page.locator("#timeline")).to_contain_text("撤回")
+    expect(page.get_by_role("button", name="撤回此件")).to_have_count(0)
+    checked(page, "case-withdrawn")
+
+    page.get_by_role("button", name="申请新的查询码").click()
+    expect(page.locator("#lost-notice")).to_contain_text("新的查询码已发送到您留下的手机或电子邮箱")
+
+
+def test_a_responded_case_gets_the_complainants_answer_not_satisfied_with_a_reason(
+    desktop: Page, site: Launched
+) -> None:
+    receipt = file_by_api(site)
+    staff_act(site, receipt["id"], "decide", {"decision": "accept"})
+    staff_act(site, receipt["id"], "assign", {"unit": "u1", "handler": "web-staff"})
+    staff_act(
+        site, receipt["id"], "respond", {"message": "商家同意退货，但不同意十倍赔偿。", "outcome": "partly_resolved"}
+    )
+
+    page = desktop
+    page.goto("/#follow")
+    checked(page, "follow-form")
+    follow(page, receipt["tracking_code"], receipt["access_code"])
+    expect(page.locator("#case-status")).to_have_text("已答复，请告诉我们您是否满意")
+    expect(page.locator("#response")).to_contain_text("商家同意退货，但不同意十倍赔偿。")
+    expect(page.locator("#response")).to_contain_text("部分解决")
+    checked(page, "case-responded")
+
+    page.get_by_label("不满意", exact=True).check()
+    page.get_by_role("button", name="提交评价").click()
+    expect(page.locator("#follow-errors")).to_be_focused()
+    expect(page.locator("#feedback-comment-error")).to_have_text("请说明您不满意的原因。")
+    checked(page, "feedback-error")
+    page.get_by_label("意见或不满意的原因").fill("没有按法律规定赔偿")
+    page.get_by_role("button", name="提交评价").click()
+    expect(page.locator("#case-notice")).to_have_text("谢谢，已收到您的评价。")
+    expect(page.locator("#timeline")).to_contain_text("您的回访意见")
+    expect(page.get_by_role("button", name="提交评价")).to_have_count(0)
+    checked(page, "case-after-feedback")
+    case = requests.get(f"{site.url}/v1/staff/cases/{receipt['id']}", headers=STAFF, timeout=10).json()
+    feedback = [e for e in case["timeline"] if e["type"] == "feedback"]
+    assert feedback and feedback[0]["satisfied"] is False
+
+    page.get_by_role("button", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator("#timeline")).to_contain_text("Your follow-up answer")
+    checked(page, "case-after-feedback-en")
+
+
+def test_a_failed_request_says_what_to_do_next(phone: Page) -> None:
+    page = phone
+    page.goto("/")
+    fill_a_complaint(page)
+    page.route("**/v1/complaints", lambda route: route.abort("internetdisconnected"))
+    page.get_by_role("button", name="提交", exact=True).click()
+    problem = page.locator("#problem")
+    expect(problem).to_be_focused()
+    expect(problem).to_contain_text("请检查网络连接")
+    expect(page.get_by_label("事情经过")).to_have_value("买到过期牛奶")
+    checked(page, "network-problem")
+
+    page.unroute("**/v1/complaints")
+    page.route(
+        "**/v1/complaints",
+        lambda route: route.fulfill(
+            status=503, content_type="application/json", body='{"error": {"code": "unavailable", "message": "x"}}'
+        ),
+    )
+    problem.get_by_role("button", name="重试").click()
+    expect(page.locator("#problem")).to_contain_text("服务暂时不可用")
+    page.unroute("**/v1/complaints")
+    page.locator("#problem").get_by_role("button", name="重试").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("已收到您的投诉")
+
+
+def test_a_closed_complaint_can_be_appealed_from_the_page(phone: Page, site: Launched) -> None:
+    receipt = file_by_api(site)
+    staff_act(site, receipt["id"], "decide", {"decision": "accept"})
+    staff_act(site, receipt["id"], "assign", {"unit": "u1", "handler": "web-staff"})
+    staff_act(site, receipt["id"], "respond", {"message": "商家已退货退款。", "outcome": "resolved"})
+    satisfied = requests.post(
+        f"{site.url}/v1/complaints/{receipt['tracking_code']}/feedback",
+        json={"satisfied": True},
+        headers={"X-Access-Code": receipt["access_code"]},
+        timeout=10,
+    )
+    assert satisfied.status_code == 200, satisfied.text
+
+    page = phone
+    page.goto("/#follow")
+    follow(page, receipt["tracking_code"], receipt["access_code"])
+    expect(page.locator("#case-status")).to_have_text("已办结")
+    expect(page.get_by_role("button", name="撤回此件")).to_have_count(0)
+    page.get_by_role("button", name="提交申诉").click()
+    expect(page.locator("#appeal-reason-error")).to_have_text("请说明申诉理由。")
+    page.get_by_label("申诉理由").fill("退款金额少了运费")
+    page.get_by_role("button", name="提交申诉").click()
+    expect(page.locator("#case-notice")).to_have_text("已收到您的申诉，将重新审查。")
+    expect(page.locator("#case-status")).to_have_text("正在调查处理")
+    checked(page, "case-appealed")
