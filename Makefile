@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ROLE ?= clerk
 
-.PHONY: install run load test lint unit bench token clean synth bootstrap deploy
+.PHONY: install run load test lint unit fuzz bench token clean synth bootstrap deploy
 
 # The CDK's Python packages (infra/requirements.txt) run their JavaScript in Node.js; the browser tests
 # (tests/web) drive Debian's Chromium, with Chinese fonts, and load axe-core (package.json) into the pages:
@@ -48,6 +48,11 @@ lint: install
 ## Just the fast tests (no local stack).
 unit: install
 	$(PYTEST) -m "not e2e"
+
+## The deep fuzz of the API against a local stack: schemathesis's coverage phase (every boundary and negative
+## value of every field) and 100 generated requests an operation (make test runs 20 and no coverage phase).
+fuzz: install
+	FUZZ=full TZ=UTC $(BIN)/python -m pytest -p no:cacheprovider tests/e2e/test_schemathesis.py
 
 ## Benchmarks: ratios against baselines measured in the same run.
 bench: install

@@ -7,6 +7,7 @@ import argparse
 import functools
 import os
 import signal
+import sys
 from typing import Any
 
 from chalice.cli.factory import CLIFactory
@@ -45,6 +46,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--aws-endpoint", help="overrides the stage's AWS_ENDPOINT_URL")
+    parser.add_argument("--wait", action="store_true", help="load the app, then serve once a line arrives on stdin")
     args = parser.parse_args()
     quiet_metrics()
     factory = CLIFactory(str(PROJECT_DIR), environ=os.environ)
@@ -52,6 +54,8 @@ def main() -> None:
     app = config.chalice_app  # loading the app applies the stage's environment variables
     if args.aws_endpoint:
         os.environ["AWS_ENDPOINT_URL"] = args.aws_endpoint
+    if args.wait:
+        sys.stdin.readline()  # the stack says when its moto is provisioned (or closes the pipe, going away)
     server = factory.create_local_server(app, config, args.host, args.port)
     server.server.RequestHandlerClass = functools.partial(QuietRequestHandler, app_object=app, config=config)
     server.server.socket.listen(128)  # socketserver's backlog is 5: a burst of clients got "connection reset"

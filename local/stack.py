@@ -52,6 +52,7 @@ def busy_ports(ports: dict[str, int]) -> list[str]:
     return problems
 
 
+SERVE = [sys.executable, "-m", "local.serve"]
 #: What the complainant would receive, one JSON line a message, in the data directory.
 SENT_MESSAGES = "sent-messages.jsonl"
 
@@ -165,6 +166,19 @@ def main() -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
+    # The app imports in its own process while this one imports moto and provisions it; it serves once told.
+    app = subprocess.Popen(
+        [*SERVE, "--port", str(args.port), "--aws-endpoint", f"http://127.0.0.1:{args.moto_port}", "--wait"],
+        cwd=PROJECT_DIR,
+        stdin=subprocess.PIPE,
+    )
+    try:
+        return run(args, app)
+    finally:
+        stop_app(app)
+
+
+def run(args: argparse.Namespace, app: subprocess.Popen[bytes]) -> int:
     # Imported once the ports are known to be free: moto's import alone takes a second or two.
     from local import snapshot
     from local.console import quiet_metrics
@@ -194,18 +208,20 @@ def main() -> int:
     # the outbox's sender and the hand-over, fed by the register's stream as Lambda's event source mappings would
     stream = app_pump(env, moto_lock=moto.dynamodb_lock)
     try:
-        return serve(args, moto.endpoint, save, stream.drain)
+        assert app.stdin is not None
+        app.stdin.write(b"serve\n")  # everything is provisioned and restored
+        app.stdin.close()
+        return serve(args, app, save, stream.drain)
     finally:
         save()  # the app has stopped: nothing acknowledged is missing from this one
         moto.stop()
         print(f"local stack stopped; data saved in {data}", flush=True)
 
 
-def serve(args: argparse.Namespace, endpoint: str, save: Callable[[], None], send: Callable[[], object]) -> int:
+def serve(
+    args: argparse.Namespace, app: subprocess.Popen[bytes], save: Callable[[], None], send: Callable[[], object]
+) -> int:
     """Run the app and the stack's own jobs until Ctrl-C, SIGTERM or the app's end; the app is stopped on return."""
-    app = subprocess.Popen(
-        [sys.executable, "-m", "local.serve", "--port", str(args.port), "--aws-endpoint", endpoint], cwd=PROJECT_DIR
-    )
     stopping = threading.Event()
     signal.signal(signal.SIGINT, lambda signum, frame: stopping.set())
     signal.signal(signal.SIGTERM, lambda signum, frame: stopping.set())
