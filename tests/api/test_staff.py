@@ -142,8 +142,8 @@ def test_the_case_lists_the_actions_the_reader_may_take_in_its_state(client: Cli
         headers = {"Authorization": f"Bearer {token(*roles, sub=sub)}"}
         return set(client.http.get(f"/v1/staff/cases/{case_id}", headers=headers).json_body["actions"])
 
-    assert actions("clerk") == {"complete", "decide"}
-    assert actions("supervisor") == {"complete", "decide", "extension"}  # assigning comes after acceptance
+    assert actions("clerk") == {"decide"}  # nothing to complete: the web form asked for everything
+    assert actions("supervisor") == {"decide", "extension"}  # assigning comes after acceptance
     version = client.http.get(f"/v1/staff/cases/{case_id}", headers=staff_headers("supervisor")).json_body["version"]
     body = {"decision": "accept", "version": version}
     assert post(client, f"/v1/staff/cases/{case_id}/decide", body, **staff_headers("clerk")).status_code == 200

@@ -17,6 +17,34 @@ from chalicelib.domain.lifecycle.transitions import require
 from chalicelib.domain.roles import SUPERVISOR
 from chalicelib.errors import Forbidden, InvalidState
 
+#: What an action needs of the case beyond the state table, when it depends on the case alone (not on the
+#: command): the action refuses with the message, and a console does not offer it (`available_actions`).
+GUARDS: dict[str, tuple[Callable[[Case], bool], str]] = {
+    "complete": (lambda case: bool(case.incomplete), "the case lacks nothing a clerk must complete"),
+    "pause": (lambda case: not case.paused, "the case is already paused"),
+    "resume": (lambda case: bool(case.paused), "the case is not paused"),
+    "reopen": (
+        lambda case: case.under_review or case.status not in (Status.INVESTIGATING, Status.ASSIGNED),
+        "the case is already being handled",
+    ),
+    "notify": (
+        lambda case: step_of(case) == "notify_reporter",
+        "there is no decision waiting to be told to a real-name reporter",
+    ),
+}
+
+
+def guard(case: Case, action: str) -> None:
+    """Raise `InvalidState` unless the case is as `action` needs it (`GUARDS`)."""
+    holds, refusal = GUARDS[action]
+    if not holds(case):
+        raise InvalidState(refusal)
+
+
+def offered(case: Case, action: str) -> bool:
+    """Whether the case is as `action` needs it (the state table aside)."""
+    return action not in GUARDS or GUARDS[action][0](case)
+
 
 def _not_paused(case: Case, action: str) -> None:
     if case.paused:
@@ -72,8 +100,7 @@ def assign(case: Case, ctx: Ctx, body: cmd.Assign) -> list[Event]:
 def complete(case: Case, ctx: Ctx, body: cmd.Complete) -> list[Event]:
     """Complete a case registered from an SMS or e-mail (补录): the business, the request, the name."""
     require(case, "complete")
-    if not case.incomplete:
-        raise InvalidState("the case lacks nothing a clerk must complete")
+    guard(case, "complete")
     recorded = []
     if body.respondent:
         case.respondent = Respondent(body.respondent, body.respondent_address)
@@ -103,8 +130,7 @@ def findings(case: Case, ctx: Ctx, body: cmd.Findings) -> list[Event]:
 def pause(case: Case, ctx: Ctx, body: cmd.Pause) -> list[Event]:
     """Appraisal or testing (鉴定/检测) stops the pausable clocks until `resume`."""
     require(case, "pause")
-    if case.paused:
-        raise InvalidState("the case is already paused")
+    guard(case, "pause")
     case.paused = {"reason": body.reason, "since": ctx.now.isoformat(), "resume_to": step_of(case)}
     rules = rules_of(case, ctx.policy)
     for name, deadline in case.deadlines.items():
@@ -115,8 +141,7 @@ def pause(case: Case, ctx: Ctx, body: cmd.Pause) -> list[Event]:
 
 def resume(case: Case, ctx: Ctx, body: cmd.Resume) -> list[Event]:
     """Appraisal or testing is over: the paused clocks run again, their due times moved by the pause."""
-    if not case.paused:
-        raise InvalidState("the case is not paused")
+    guard(case, "resume")
     require(case, "resume")
     case.paused = None
     moved = {}
@@ -243,8 +268,7 @@ def close(case: Case, ctx: Ctx, body: cmd.Close) -> list[Event]:
 def reopen(case: Case, ctx: Ctx, body: cmd.Reopen) -> list[Event]:
     """Re-dispatch (重新派单) for another round of handling."""
     require(case, "reopen")
-    if case.status in (Status.INVESTIGATING, Status.ASSIGNED) and not case.under_review:
-        raise InvalidState("the case is already being handled")
+    guard(case, "reopen")
     return _reopen(case, ctx, body.reason)
 
 
@@ -260,8 +284,7 @@ def _reopen(case: Case, ctx: Ctx, reason: str) -> list[Event]:
 def notify_reporter(case: Case, ctx: Ctx, body: cmd.Notify) -> list[Event]:
     """A real-name reporter is told the filing decision (within 5 working days of it)."""
     require(case, "notify")
-    if step_of(case) != "notify_reporter":
-        raise InvalidState("there is no decision waiting to be told to a real-name reporter")
+    guard(case, "notify")
     case.notified_reporter = True
     clock_event(case, "notified", ctx)
     data = {"about": "filing_decision", "channel": body.channel or "sms"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.domain.case import Actor, Case, Kind, Status
+from chalicelib.domain.lifecycle.actions import offered
 from chalicelib.domain.lifecycle.transitions import require
 from chalicelib.domain.roles import CLERK, HANDLER, SUPERVISOR
 from chalicelib.errors import Forbidden, InvalidState
@@ -46,7 +47,8 @@ def authorize(case: Case, action: str, actor: Actor, roles: frozenset[str]) -> N
 
 def available_actions(case: Case, actor: Actor, roles: frozenset[str]) -> tuple[str, ...]:
     """The staff actions this member of staff may take on the case in its state now (what a console offers):
-    those the state table and the roles allow; an action may still refuse for what only it checks."""
+    those the state table, the action's own needs of the case (`GUARDS`) and the roles allow; an action may
+    still refuse for what depends on its command (which clock, which decision)."""
     found = []
     for action in ACTION_ROLES:
         try:
@@ -55,6 +57,8 @@ def available_actions(case: Case, actor: Actor, roles: frozenset[str]) -> tuple[
             else:
                 require(case, action)
             authorize(case, action, actor, roles)
+            if not offered(case, action):
+                continue
         except (InvalidState, Forbidden):
             continue
         found.append(action)

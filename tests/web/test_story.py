@@ -1,0 +1,76 @@
+"""The issue's story in the browser, both sides at once: a complainant files on a phone, a supervisor accepts and
+assigns in the console, the handler writes findings and responds, the complainant answers "not satisfied", the
+supervisor reopens. Every step is a person's in a page; the API is only read, to check what the pages did."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from local.launch import Launched
+from tests.web.conftest import checked
+from tests.web.test_console import open_case, record, sign_in
+from tests.web.test_public_site import fill_a_complaint, follow
+
+
+def act(page: Page, action: str, label: str, fields: dict[str, str] | None = None) -> None:
+    """Fill the action's form (text fields by label) and send it; the console says it was done."""
+    form = page.locator(f"form[data-action={action}]")
+    for name, value in (fields or {}).items():
+        form.get_by_label(name).fill(value)
+    form.get_by_role("button", name=f"提交：{label}").click()
+    expect(page.locator("#action-done")).to_contain_text(label)
+
+
+def test_filed_accepted_assigned_answered_not_satisfied_and_reopened(
+    phone: Page, desktop: Page, second_desktop: Page, site: Launched
+) -> None:
+    complainant, supervisor, handler = phone, desktop, second_desktop
+
+    complainant.goto("/")
+    fill_a_complaint(complainant)
+    with complainant.expect_response(lambda r: r.url.endswith("/v1/complaints") and r.request.method == "POST") as sent:
+        complainant.get_by_role("button", name="提交", exact=True).click()
+    receipt: dict[str, Any] = sent.value.json()
+    expect(complainant.locator("#tracking-code")).to_have_text(receipt["tracking_code"])
+    case_id, code = receipt["id"], receipt["tracking_code"]
+
+    sign_in(supervisor, "sup-7", "钱主任", "主管")
+    open_case(supervisor, case_id, code)
+    decide = supervisor.locator("form[data-action=decide]")
+    decide.get_by_label("受理", exact=True).check()
+    decide.get_by_role("button", name="提交：受理决定").click()
+    expect(supervisor.locator("#action-done")).to_contain_text("受理决定")
+    act(supervisor, "assign", "交办", {"承办单位代码": "xuhui", "承办人工号": "h-7", "承办人姓名": "孙承办"})
+
+    sign_in(handler, "h-7", "孙承办", "承办人")
+    open_case(handler, case_id, code)
+    act(handler, "findings", "调查结果", {"调查结果": "经核实，牛奶已过保质期。"})
+    respond = handler.locator("form[data-action=respond]")
+    respond.get_by_label("答复内容").fill("商家同意退货，不同意十倍赔偿。")
+    respond.get_by_label("处理结果").select_option("partly_resolved")
+    respond.get_by_role("button", name="提交：答复").click()
+    expect(handler.locator("#action-done")).to_contain_text("答复")
+
+    complainant.get_by_role("button", name="去查询进度").click()
+    follow(complainant, code, receipt["access_code"])
+    expect(complainant.locator("#response")).to_contain_text("商家同意退货，不同意十倍赔偿。")
+    complainant.get_by_label("不满意", exact=True).check()
+    complainant.get_by_label("意见或不满意的原因").fill("没有按规定赔偿")
+    complainant.get_by_role("button", name="提交评价").click()
+    expect(complainant.locator("#case-notice")).to_have_text("谢谢，已收到您的评价。")
+
+    supervisor.goto("/staff/#queue")  # not a reload: that would sign out (the token lives in the page only)
+    open_case(supervisor, case_id, code)
+    expect(supervisor.get_by_role("region", name="时间线")).to_contain_text("重新派单")
+    expect(supervisor.locator("form[data-action=reopen]")).to_have_count(0)  # it is being handled again
+    checked(supervisor, "console-case-reopened")
+    act(supervisor, "assign", "交办", {"承办单位代码": "xuhui", "承办人工号": "h-8", "承办人姓名": "周承办"})
+    case = record(site, case_id)
+    assert (case["status"], case["handler"]["id"]) == ("assigned", "h-8")
+    assert [e["type"] for e in case["timeline"]][-3:] == ["feedback", "reopened", "assigned"]
+    # and the complainant's page says so
+    complainant.get_by_role("button", name="刷新").click()
+    expect(complainant.locator("#case-status")).not_to_have_text("已答复，请告诉我们您是否满意")
+    checked(complainant, "case-reopened")
