@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from local.launch import Launched, free_port, launch
 from local.stage import PROJECT_DIR
 from tests.conftest import COMPLAINT, token
-from tests.e2e.conftest import session_from
+from tests.e2e.conftest import QUICK, session_from
 from tests.workflow.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +42,7 @@ def year_2031(stack: Launched) -> dict[str, Any]:
 
 def test_ctrl_c_stops_everything_data_survives_a_restart_and_a_fresh_start_forgets_it(tmp_path: Path) -> None:
     retry = {"Idempotency-Key": str(uuid.uuid4())}
-    first = launch(tmp_path)
+    first = launch(tmp_path, *QUICK)
     try:
         receipt = requests.post(f"{first.url}/v1/complaints", json=COMPLAINT, headers=retry, timeout=10).json()
         stored = requests.put(f"{first.url}/v1/staff/calendar/2031", json=YEAR_2031, headers=ADMIN, timeout=10)
@@ -55,7 +55,7 @@ def test_ctrl_c_stops_everything_data_survives_a_restart_and_a_fresh_start_forge
         with pytest.raises(requests.ConnectionError):
             requests.get(url, timeout=2)
 
-    again = launch(tmp_path)
+    again = launch(tmp_path, *QUICK)
     try:
         page = track(again, receipt)
         assert page.status_code == 200, page.text
@@ -69,7 +69,7 @@ def test_ctrl_c_stops_everything_data_survives_a_restart_and_a_fresh_start_forge
         stopped = again.stop()
     assert stopped == 0
 
-    fresh = launch(tmp_path, "--fresh")
+    fresh = launch(tmp_path, "--fresh", *QUICK)
     try:
         assert track(fresh, receipt).status_code == 404
         assert year_2031(fresh)["official"] is False

@@ -16,6 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from local.launch import Launched, launch
 from local.stage import PROJECT_DIR
+from tests.e2e.conftest import QUICK
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = PROJECT_DIR / "node_modules" / "axe-core" / "axe.min.js"
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launched]:
     """A local stack for the browser tests (pages, API and moto on loopback), its data in a temporary directory."""
-    running = launch(tmp_path_factory.mktemp("web-data"))
+    running = launch(tmp_path_factory.mktemp("web-data"), *QUICK)
     yield running
     running.stop()
 
