@@ -27,12 +27,13 @@ def lint_errors(template: dict[str, Any], regions: list[str] = LINT_REGIONS) -> 
     return [f"{m.rule.id} {m.message} ({m.path_string})" for m in matches if m.rule.severity == "error"]
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_cfn_lint_finds_no_error_before_or_after_the_sam_transform(synthesized: Synthesized, stage: str) -> None:
+def test_cfn_lint_finds_no_error_before_or_after_the_sam_transform(synthesized: Synthesized) -> None:
     # cfn-lint reads SAM resources by their own schema; the transformed template is what CloudFormation
-    # deploys, with the API's stage, deployment, the functions' schedule and permissions made real
-    assert lint_errors(synthesized.template(stage)) == []
-    assert lint_errors(synthesized.transformed(stage)) == []
+    # deploys, with the API's stage, deployment, the functions' schedule and permissions made real. prod
+    # here; dev has the same resources with other values, and is linted with every option added
+    # (tests/infra/test_channels.py), so a third lint in three regions found nothing the two do not.
+    assert lint_errors(synthesized.template("prod")) == []
+    assert lint_errors(synthesized.transformed("prod")) == []
 
 
 @pytest.mark.parametrize("stage", STAGES)
