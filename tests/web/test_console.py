@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from local.launch import Launched
 from tests.conftest import COMPLAINT, token
 from tests.web.conftest import checked
+from tests.workflow.conftest import eventually
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -198,6 +199,8 @@ def test_an_overdue_case_shows_in_supervision(phone: Page, site: Launched) -> No
     answer = requests.post(f"{site.url}/v1/staff/intake", json=late, headers=staff("clerk", sub="clerk-1"), timeout=10)
     assert answer.status_code == 201, answer.text
     receipt = answer.json()
+    # its workflow escalates it at once (督办): the supervision view lists that too
+    eventually(lambda: [e for e in record(site, receipt["id"])["timeline"] if e["type"] == "escalated"], "escalation")
 
     page = phone
     sign_in(page, "sup-1", "王主任", "主管")
@@ -208,6 +211,7 @@ def test_an_overdue_case_shows_in_supervision(phone: Page, site: Launched) -> No
     expect(page.get_by_role("heading", level=1, name="督办")).to_be_focused()
     overdue = page.locator("#overdue")
     expect(overdue.get_by_role("link", name=receipt["tracking_code"]).first).to_be_visible()
+    expect(page.locator("#escalations")).to_contain_text(f"{receipt['tracking_code']} · 受理决定")
     expect(page.locator("#dead-letters")).to_be_visible()
     checked(page, "console-supervision")
 

@@ -749,7 +749,7 @@ function caseSections(record, onDone) {
         [c("kind"), label("kind", record.kind)],
         [c("channel"), label("channel", record.channel)],
         [c("status"), label("status", record.status)],
-        [c("step"), record.step],
+        [c("step"), t(`step.${record.step}`)],
         [c("received_at"), formatDateTime(record.received_at)],
         [c("category"), record.category],
         [c("severity"), record.severity ? t(`severity.${record.severity}`) : null],
