@@ -174,6 +174,7 @@ class DeadlineOut(Out):
     estimated: bool = Field(description="true when the calendar had to guess a year's holidays")
     paused: bool
     overdue: bool
+    running: bool = Field(description="false once what it times is done (its clock stopped)")
     days_left: int | None = Field(
         description="days from today (China) to `due_date` in the deadline's own unit, working or calendar days "
         "(`basis`): 0 on the day, negative once past; null in hours or once the clock stopped"

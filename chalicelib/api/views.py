@@ -28,6 +28,7 @@ def deadline(d: Deadline, now: datetime, calendar: WorkingCalendar) -> schemas.D
         estimated=d.estimated,
         paused=d.paused,
         overdue=d.overdue(now),
+        running=d.running,
         days_left=d.days_left(now, calendar),
     )
 

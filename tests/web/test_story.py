@@ -56,6 +56,7 @@ def test_filed_accepted_assigned_answered_not_satisfied_and_reopened(
     complainant.get_by_role("button", name="去查询进度").click()
     follow(complainant, code, receipt["access_code"])
     expect(complainant.locator("#response")).to_contain_text("商家同意退货，不同意十倍赔偿。")
+    expect(complainant.locator("#deadlines li", has_text="受理决定")).to_contain_text("已完成")  # that clock stopped
     complainant.get_by_label("不满意", exact=True).check()
     complainant.get_by_label("意见或不满意的原因").fill("没有按规定赔偿")
     complainant.get_by_role("button", name="提交评价").click()

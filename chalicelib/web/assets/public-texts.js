@@ -147,6 +147,7 @@ export const TEXTS = {
     "case.outcome": "结果",
     "case.linked": "相关案件：{codes}",
     "case.refresh": "刷新",
+    "case.clock.done": "已完成",
     "case.actions": "您现在可以",
 
     "status.received": "已收到，等待审查是否受理",
@@ -360,6 +361,7 @@ export const TEXTS = {
     "case.outcome": "Outcome",
     "case.linked": "Related cases: {codes}",
     "case.refresh": "Refresh",
+    "case.clock.done": "done",
     "case.actions": "What you can do now",
 
     "status.received": "Received, awaiting the decision to accept it",

@@ -785,6 +785,7 @@ function deadlineItem(name, d) {
       ? [" · ", el("span", { class: "left" }, d.days_left === 0 ? t("case.left.today") : t(`case.left.${d.basis === "calendar_days" ? "calendar" : "working"}`, { n: d.days_left }))]
       : null,
     d.estimated ? [" ", estimatedMark(), el("span", { class: "hint block" }, t("case.estimated.hint"))] : null,
+    d.running === false ? [" ", el("span", { class: "tag" }, t("case.clock.done"))] : null,
     d.paused ? [" ", el("span", { class: "tag" }, t("case.paused"))] : null,
     d.overdue ? [" ", el("span", { class: "tag danger" }, t("case.overdue"))] : null,
   );
