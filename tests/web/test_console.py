@@ -109,6 +109,8 @@ def test_the_handler_writes_findings_and_responds(phone: Page, site: Launched) -
     sign_in(page, "h-1", "赵承办", "承办人")
     page.get_by_label("承办人工号").fill("h-1")
     page.get_by_role("button", name="筛选").click()
+    # the filtered list replaces the rows: a click while they are swapped reaches neither the old link nor the new
+    expect(page.locator("#queue-results[aria-busy]")).to_have_count(0)
     page.get_by_role("link", name=receipt["tracking_code"]).click()
     expect(page.get_by_role("heading", level=1, name=f"案件 {receipt['tracking_code']}")).to_be_focused()
     expect(page.get_by_role("link", name="督办")).to_have_count(0)  # supervision is not a handler's
