@@ -5,6 +5,7 @@ photographed under `build/screenshots/` (desktop/ and phone/, JPEG)."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from local.launch import Launched, launch
 from local.stage import PROJECT_DIR
@@ -51,7 +52,9 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def _context(browser: Browser, viewport: str, site: Launched) -> BrowserContext:
+@contextlib.contextmanager
+def _page(browser: Browser, viewport: str, site: Launched) -> Iterator[Page]:
+    """A page in a browser context of its own (a person's own storage), Chinese and in China's time zone."""
     context = browser.new_context(
         viewport=VIEWPORTS[viewport],  # type: ignore[arg-type]
         is_mobile=viewport == "phone",
@@ -61,29 +64,29 @@ def _context(browser: Browser, viewport: str, site: Launched) -> BrowserContext:
         base_url=site.url,
     )
     context.set_default_timeout(TIMEOUT_MS)
-    return context
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
 
 
 @pytest.fixture
 def phone(browser: Browser, site: Launched) -> Iterator[Page]:
-    context = _context(browser, "phone", site)
-    yield context.new_page()
-    context.close()
+    with _page(browser, "phone", site) as page:
+        yield page
 
 
 @pytest.fixture
 def desktop(browser: Browser, site: Launched) -> Iterator[Page]:
-    context = _context(browser, "desktop", site)
-    yield context.new_page()
-    context.close()
+    with _page(browser, "desktop", site) as page:
+        yield page
 
 
 @pytest.fixture
 def second_desktop(browser: Browser, site: Launched) -> Iterator[Page]:
-    """Another person's browser (its own storage): two staff members at once."""
-    context = _context(browser, "desktop", site)
-    yield context.new_page()
-    context.close()
+    """Another person's browser: two staff members at once."""
+    with _page(browser, "desktop", site) as page:
+        yield page
 
 
 @functools.cache

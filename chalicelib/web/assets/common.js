@@ -76,3 +76,25 @@ export function el(tag, attributes = {}, ...children) {
   }
   return node;
 }
+
+/**
+ * The 中文 / English buttons in `#languages`, the current one pressed. Made once and then only updated, so
+ * the button a keyboard user just pressed keeps the focus; choosing one stores it and calls `changed()`.
+ */
+export function renderLanguages(label, changed) {
+  const languages = document.getElementById("languages");
+  languages.setAttribute("aria-label", label);
+  if (!languages.childElementCount) {
+    const names = { "zh-CN": "中文", en: "English" };
+    for (const lang of LANGUAGES) {
+      const choose = () => {
+        setLanguage(lang);
+        changed();
+      };
+      languages.append(el("button", { type: "button", lang, "data-lang": lang, onclick: choose }, names[lang]));
+    }
+  }
+  for (const button of languages.querySelectorAll("button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.lang === language()));
+  }
+}

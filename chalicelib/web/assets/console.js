@@ -2,7 +2,7 @@
 // Plain ES module; every piece of data goes into the page as text (el()), never as HTML. The staff token
 // lives in this module's memory only: a reload signs out.
 
-import { LANGUAGES, api, el, formatDate, formatDateTime, language, setLanguage, translator } from "./common.js";
+import { api, el, formatDate, formatDateTime, language, renderLanguages, translator } from "./common.js";
 import { TEXTS } from "./console-texts.js";
 
 const t = translator(TEXTS);
@@ -110,26 +110,10 @@ function renderFrame() {
   document.getElementById("brand").textContent = t("console");
   const skip = document.querySelector(".skip");
   if (skip) skip.textContent = t("skip");
-  const languages = document.getElementById("languages");
-  languages.setAttribute("aria-label", t("nav.languages"));
-  languages.replaceChildren(
-    ...LANGUAGES.map((lang) =>
-      el(
-        "button",
-        {
-          type: "button",
-          lang,
-          "aria-pressed": String(lang === language()),
-          onclick: () => {
-            setLanguage(lang);
-            renderFrame();
-            render();
-          },
-        },
-        lang === "zh-CN" ? "中文" : "English",
-      ),
-    ),
-  );
+  renderLanguages(t("nav.languages"), () => {
+    renderFrame();
+    render();
+  });
   renderWho();
 }
 

@@ -1,7 +1,7 @@
 // The public site: file a complaint, report, enquiry or suggestion (#file), and follow a case (#follow).
 // The tracking and access codes live only in this module's memory: never in the URL, history or storage.
 
-import { LANGUAGES, api, el, formatDate, formatDateTime, language, setLanguage, translator } from "/assets/common.js";
+import { api, el, formatDate, formatDateTime, language, renderLanguages, setLanguage, translator } from "/assets/common.js";
 import { TEXTS } from "/assets/public-texts.js";
 
 const t = translator(TEXTS);
@@ -166,19 +166,7 @@ function renderChrome() {
   document.getElementById("brand").textContent = t("brand");
   const skip = document.querySelector(".skip");
   if (skip) skip.textContent = t("skip");
-  const languages = document.getElementById("languages");
-  languages.setAttribute("aria-label", t("nav.languages"));
-  if (!languages.childElementCount) {
-    const names = { "zh-CN": "中文", en: "English" };
-    for (const lang of LANGUAGES) {
-      languages.append(
-        el("button", { type: "button", lang, "data-lang": lang, "aria-pressed": "false", onclick: () => switchLanguage(lang) }, names[lang]),
-      );
-    }
-  }
-  for (const button of languages.querySelectorAll("button")) {
-    button.setAttribute("aria-pressed", String(button.dataset.lang === language()));
-  }
+  renderLanguages(t("nav.languages"), render);
   const views = document.getElementById("views");
   if (views) {
     views.setAttribute("aria-label", t("nav.views"));
@@ -189,10 +177,6 @@ function renderChrome() {
   }
 }
 
-function switchLanguage(lang) {
-  setLanguage(lang);
-  render();
-}
 
 // ---- filing -------------------------------------------------------------------------------------
 
