@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
+import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -157,3 +160,34 @@ def test_an_sms_complaint_runs_its_course_on_the_stack_and_every_notice_is_in_se
     got = wait_for("已办结", 6)
     assert requests.get(f"{stack.url}/v1/staff/cases/{case_id}", headers=staff, timeout=10).json()["status"] == "closed"
     assert all(phone[3:] not in text for text in got)  # no text carries the complainant's own number
+
+
+def test_an_email_delivered_to_the_mail_bucket_registers_a_case_and_is_answered(stack: Stack, tmp_path: Path) -> None:
+    """`python -m local.mail` puts the raw mail where SES receipt would; the bucket's notification reaches
+    `receive_mail` through the mail queue, and the answer (with the codes) is in `sent-messages.jsonl`."""
+    sent = stack.console.parent / "sent-messages.jsonl"
+    sender = f"li.{uuid.uuid4().hex[:8]}@example.com"
+    mail = tmp_path / "complaint.eml"
+    mail.write_bytes(
+        (
+            f"From: Li Si <{sender}>\r\nTo: ts@complaints.local\r\nSubject: 投诉 某某超市出售过期牛奶\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+            "11月1日在某某超市（上海市徐汇区漕溪北路88号）买到过期牛奶，要求退货赔偿。\r\n"
+        ).encode()
+    )
+    moto_port = stack.moto_url.rsplit(":", 1)[1]
+    command = [sys.executable, "-m", "local.mail", str(mail), "--moto-port", moto_port]
+    subprocess.run(command, cwd=PROJECT_DIR, check=True, capture_output=True, timeout=30)
+
+    def answers() -> list[dict[str, Any]]:
+        lines = sent.read_text(encoding="utf-8").splitlines() if sent.exists() else []
+        return [m for m in map(json.loads, lines) if m["to"] == sender]
+
+    (answer,) = eventually(answers, "the answer to the mail")
+    assert answer["channel"] == "email" and answer["subject"]
+    code = re.search(r"(?<!\d)\d{12}(?!\d)", answer["text"])
+    assert code, answer["text"]
+    staff = {"Authorization": f"Bearer {token('supervisor', sub='sup-mail')}"}
+    queue = requests.get(f"{stack.url}/v1/staff/cases", headers=staff, timeout=10).json()["items"]
+    (case,) = [c for c in queue if c["tracking_code"] == code[0]]
+    assert case["incomplete"] is True  # a clerk records what the mail could not say
