@@ -49,15 +49,42 @@ def follow(page: Page, tracking_code: str, access_code: str) -> None:
     page.locator("#follow-submit").click()
 
 
+def next_step(page: Page, title: str) -> None:
+    """On to the next step: its question is announced (focused) and the one before is out of sight."""
+    page.get_by_role("button", name="下一步").click()
+    expect(page.locator("#step-title")).to_have_text(title)
+    expect(page.locator("#step-title")).to_be_focused()
+
+
 def fill_a_complaint(page: Page) -> None:
-    """The form filled in as a complainant would, in Chinese (the evidence aside)."""
+    """The form filled in step by step as a complainant would, in Chinese, up to the last step (evidence)."""
+    expect(page.locator("#kind-complaint")).to_be_checked()
+    next_step(page, "2. 您是谁")
     page.locator("#complainant-name").fill("张三")
     page.locator("#complainant-phone").fill("13800138000")
+    next_step(page, "3. 您投诉或举报谁，在哪里")
     page.get_by_label("被投诉（举报）的商家或单位名称").fill("某某超市有限公司")
     page.get_by_label("商家地址").fill("上海市徐汇区漕溪北路88号")
     page.get_by_label("所在地区代码").fill("310104")
+    next_step(page, "4. 发生了什么，什么时候")
     page.get_by_label("事情经过").fill("买到过期牛奶")
+    next_step(page, "5. 您的诉求")
     page.get_by_label("您希望如何解决").fill("退货并按价款十倍赔偿")
+    next_step(page, "6. 证据")
+
+
+def read_over_and_change_the_address(page: Page) -> None:
+    """The last step reads the answers back; a part is changed from there and the steps walked again."""
+    review = page.get_by_role("region", name="请核对您填写的内容")
+    expect(review).to_contain_text("张三，13800138000")
+    expect(review).to_contain_text("某某超市有限公司，上海市徐汇区漕溪北路88号，310104")
+    expect(review).to_contain_text("退货并按价款十倍赔偿")
+    review.get_by_role("button", name="修改：3. 您投诉或举报谁，在哪里").click()
+    expect(page.locator("#step-title")).to_be_focused()
+    page.get_by_label("商家地址").fill("上海市徐汇区漕溪北路99号")
+    for title in ("4. 发生了什么，什么时候", "5. 您的诉求", "6. 证据"):
+        next_step(page, title)
+    expect(review).to_contain_text("漕溪北路99号")
 
 
 def test_a_complainant_files_with_evidence_on_a_phone_and_follows_the_case(phone: Page, site: Launched) -> None:
@@ -65,9 +92,13 @@ def test_a_complainant_files_with_evidence_on_a_phone_and_follows_the_case(phone
     page.goto("/")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.get_by_role("heading", level=1)).to_have_text("提交投诉、举报、咨询或建议")
+    expect(page.locator("#step-progress")).to_have_text("第 1 步，共 6 步")
+    expect(page.locator("#complainant-name")).to_be_hidden()  # one question at a time
     checked(page, "file-form")
 
     fill_a_complaint(page)
+    expect(page.locator("#step-progress")).to_have_text("第 6 步，共 6 步")
+    read_over_and_change_the_address(page)
     page.get_by_label("上传证据文件").set_input_files(
         {"name": "receipt.jpg", "mimeType": "image/jpeg", "buffer": TINY_JPEG}
     )
@@ -93,6 +124,7 @@ def test_a_complainant_files_with_evidence_on_a_phone_and_follows_the_case(phone
     # the evidence reached the case
     case = requests.get(f"{site.url}/v1/staff/cases/{receipt['id']}", headers=STAFF, timeout=10).json()
     assert [e["filename"] for e in case["evidence"]] == ["receipt.jpg"]
+    assert case["respondent"]["address"] == "上海市徐汇区漕溪北路99号"  # as changed from the review
 
     page.get_by_role("button", name="去查询进度").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("查询办理进度")
@@ -127,28 +159,44 @@ def assert_codes_never_in_the_address_bar(page: Page, receipt: dict[str, Any]) -
 def test_validation_errors_are_shown_by_each_field_and_in_a_summary_in_either_language(phone: Page) -> None:
     page = phone
     page.goto("/")
-    page.get_by_label("事情经过").fill("买到过期牛奶")
-    page.locator("#complainant-phone").fill("12345")
-    page.get_by_label("所在地区代码").fill("31")
-    page.get_by_role("button", name="提交", exact=True).click()
-
+    next_step(page, "2. 您是谁")
+    expect(page.locator("#anonymous-field")).to_be_hidden()  # only a report may be anonymous
+    # a step does not go on without what it needs
+    page.get_by_role("button", name="下一步").click()
     summary = page.locator("#error-summary")
     expect(summary).to_be_focused()
     expect(summary).to_have_attribute("role", "alert")
     expect(summary).to_contain_text("请修改以下问题后再提交")
     expect(summary).to_contain_text("请填写您的姓名。")
-    expect(summary).to_contain_text("请填写有效的手机或固定电话号码")
-    expect(summary).to_contain_text("请填写被投诉（举报）的商家或单位名称。")
-    expect(summary).to_contain_text("地区代码应为 6 位数字")
+    expect(page.locator("#step-title")).to_have_text("2. 您是谁")
     name = page.locator("#complainant-name")
     expect(name).to_have_attribute("aria-invalid", "true")
     expect(name).to_have_attribute("aria-describedby", re.compile(r"\bcomplainant-name-error\b"))
     expect(page.locator("#complainant-name-error")).to_have_text(re.compile("^请填写您的姓名。"))
+
+    # what only the API checks (a phone number's form, a region code) comes on sending, and the form goes back
+    # to the first step to put right, every problem listed
+    name.fill("张三")
+    page.locator("#complainant-phone").fill("12345")
+    next_step(page, "3. 您投诉或举报谁，在哪里")
+    page.get_by_label("被投诉（举报）的商家或单位名称").fill("某某超市有限公司")
+    page.get_by_label("所在地区代码").fill("31")
+    next_step(page, "4. 发生了什么，什么时候")
+    page.get_by_label("事情经过").fill("买到过期牛奶")
+    for title in ("5. 您的诉求", "6. 证据"):
+        next_step(page, title)
+    page.get_by_role("button", name="提交", exact=True).click()
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("请填写有效的手机或固定电话号码")
+    expect(summary).to_contain_text("地区代码应为 6 位数字")
+    expect(page.locator("#step-title")).to_have_text("2. 您是谁")
     expect(page.locator("#complainant-phone-error")).to_contain_text("请填写有效的手机")
     checked(page, "error-summary")
 
-    summary.get_by_role("link", name="请填写有效的手机或固定电话号码", exact=False).click()
-    expect(page.locator("#complainant-phone")).to_be_focused()
+    summary.get_by_role("link", name="地区代码应为 6 位数字", exact=False).click()
+    expect(page.locator("#respondent-region-code")).to_be_focused()  # on its own step
+    expect(page.locator("#step-title")).to_have_text("3. 您投诉或举报谁，在哪里")
+    expect(page.locator("#respondent-region-code-error")).to_contain_text("地区代码应为 6 位数字")
     assert address_bar(page).endswith("/")  # the summary's links move focus, not the view
 
     page.get_by_role("button", name="English").click()
@@ -156,20 +204,31 @@ def test_validation_errors_are_shown_by_each_field_and_in_a_summary_in_either_la
     expect(page.get_by_role("button", name="English")).to_have_attribute("aria-pressed", "true")
     expect(page.get_by_role("button", name="中文")).to_have_attribute("aria-pressed", "false")
     expect(page.get_by_role("heading", level=1)).to_have_text("File a complaint, report, enquiry or suggestion")
-    expect(page.locator("#error-summary")).to_contain_text("Enter your name.")
-    expect(page.locator("#complainant-name-error")).to_contain_text("Enter your name.")
-    expect(page.get_by_label("What happened")).to_have_value("买到过期牛奶")  # what was typed stays
-    expect(page.locator("#complainant-phone")).to_have_value("12345")
+    expect(page.locator("#step-progress")).to_have_text("Step 3 of 6")
+    expect(page.locator("#error-summary")).to_contain_text("Enter a valid mobile or landline number")
+    expect(page.locator("#respondent-region-code-error")).to_contain_text("The region code is 6 digits")
+    expect(page.get_by_label("Region code")).to_have_value("31")  # what was typed stays
     checked(page, "error-summary-en")
+    put_right_in_english(page)
 
-    # the complaint's own rules (a request) come next, in English now
-    page.locator("#complainant-name").fill("张三")
-    page.locator("#complainant-phone").fill("13800138000")
-    page.get_by_label("Name of the business or body").fill("某某超市有限公司")
+
+def put_right_in_english(page: Page) -> None:
+    """Put right, a step's problems leave the list as it is passed; the complaint's own rules (a request) come next."""
     page.get_by_label("Region code").fill("")
+    page.get_by_role("button", name="Back").click()
+    expect(page.locator("#step-title")).to_have_text("2. Who you are")
+    page.locator("#complainant-phone").fill("13800138000")
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#error-summary")).not_to_contain_text("Enter a valid mobile")
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#error-summary")).to_have_count(0)
+    for _ in range(2):
+        page.get_by_role("button", name="Next").click()
+    expect(page.locator("#step-progress")).to_have_text("Step 6 of 6")
     page.get_by_role("button", name="Submit", exact=True).click()
     expect(page.locator("#error-summary")).to_be_focused()
     expect(page.locator("#error-summary")).to_contain_text("Say what you ask for")
+    expect(page.locator("#step-title")).to_have_text("5. What you ask for")
     expect(page.locator("#request")).to_have_attribute("aria-invalid", "true")
     page.get_by_role("button", name="中文").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
@@ -193,15 +252,24 @@ def test_filing_with_the_keyboard_alone_reaches_the_confirmation(desktop: Page) 
     page.keyboard.press("ArrowDown")  # radios move with the arrows: a report
     page.keyboard.press("ArrowUp")  # and back to a complaint
     expect(page.locator("#kind-complaint")).to_be_checked()
-    for element_id, text in [
-        ("complainant-name", "李雷"),
-        ("complainant-phone", "13912345678"),
-        ("respondent-name", "某某电器商城"),
-        ("facts", "购买的电饭煲三天后无法加热，商家拒绝维修。"),
-        ("request", "更换同型号新品"),
-    ]:
-        tab_to(element_id)
-        page.keyboard.type(text)
+    steps: list[list[tuple[str, str]]] = [
+        [],
+        [("complainant-name", "李雷"), ("complainant-phone", "13912345678")],
+        [("respondent-name", "某某电器商城")],
+        [("facts", "购买的电饭煲三天后无法加热，商家拒绝维修。")],
+        [("request", "更换同型号新品")],
+    ]
+    for number, answers in enumerate(steps, start=1):
+        for element_id, text in answers:
+            tab_to(element_id)
+            page.keyboard.type(text)
+        if answers and answers[-1][0] in ("complainant-phone", "respondent-name"):
+            page.keyboard.press("Enter")  # Enter in a one-line field goes on as well
+        else:
+            tab_to("next")
+            page.keyboard.press("Enter")
+        expect(page.locator("#step-progress")).to_have_text(f"第 {number + 1} 步，共 6 步")
+        expect(page.locator("#step-title")).to_be_focused()
     tab_to("submit")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("已收到您的投诉")
@@ -221,15 +289,20 @@ def test_filing_with_the_keyboard_alone_reaches_the_confirmation(desktop: Page) 
 def test_an_anonymous_report_needs_no_identity_and_gets_its_codes(phone: Page, site: Launched) -> None:
     page = phone
     page.goto("/#file")
-    expect(page.locator("#anonymous-field")).to_be_hidden()
     page.get_by_label("举报", exact=True).check()
+    next_step(page, "2. 您是谁")
     page.get_by_label("匿名举报（不留姓名和电话）").check()
     expect(page.locator("#identity")).to_be_hidden()
     expect(page.locator("#anonymous-on")).to_be_visible()
     checked(page, "anonymous-report")
+    next_step(page, "3. 您投诉或举报谁，在哪里")  # no name or phone needed
     page.get_by_label("被投诉（举报）的商家或单位名称").fill("某某无证小作坊")
+    next_step(page, "4. 发生了什么，什么时候")
     page.get_by_label("事情经过").fill("该作坊在居民楼内无证生产食品。")
     page.get_by_label("发生日期").fill("2026-11-01")
+    next_step(page, "5. 您的诉求")
+    next_step(page, "6. 证据")
+    expect(page.get_by_role("region", name="请核对您填写的内容")).to_contain_text("您选择了匿名举报")
     with page.expect_response(lambda r: r.url.endswith("/v1/complaints") and r.request.method == "POST") as sent:
         page.get_by_role("button", name="提交", exact=True).click()
     receipt = sent.value.json()

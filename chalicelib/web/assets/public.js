@@ -31,8 +31,22 @@ const FIELDS = {
 
 const blankForm = () => ({ kind: "complaint", anonymous: false, ...Object.fromEntries(Object.keys(FIELDS).map((k) => [k, ""])) });
 
+/** The filing form asks one thing at a time: each step a fieldset, with the ids of the controls it holds. */
+const STEPS = [
+  { title: "s1", targets: KINDS.map((kind) => `kind-${kind}`) },
+  { title: "s2", targets: ["anonymous", "complainant-name", "complainant-phone", "complainant-email", "complainant-address"] },
+  { title: "s3", targets: ["respondent-name", "respondent-address", "respondent-region-code"] },
+  { title: "s4", targets: ["facts", "occurred-at"] },
+  { title: "s5", targets: ["request"] },
+  { title: "s6", targets: ["evidence"] },
+];
+const LAST_STEP = STEPS.length - 1;
+/** The step showing a control (an error's target); -1 for none. */
+const stepOf = (target) => STEPS.findIndex((step) => step.targets.includes(target));
+
 const state = {
   view: "file",
+  step: 0,
   form: blankForm(),
   files: [], // {key, name, progress, status: uploading | done | failed, uploadId, reason}
   errors: null, // [{target, key, detail}]
@@ -96,6 +110,11 @@ function errorSummary(errors, id = "error-summary") {
                 href: `#${error.target}`,
                 onclick: (event) => {
                   event.preventDefault(); // a hash here would switch views
+                  const step = stepOf(error.target);
+                  if (step >= 0 && step !== state.step) {
+                    state.step = step;
+                    render();
+                  }
                   document.getElementById(error.target)?.focus();
                 },
               }, t(error.key))
@@ -241,6 +260,7 @@ async function submit(event) {
   if (answer.status === 201 && answer.body) {
     state.receipt = answer.body;
     state.receiptAnonymous = Boolean(body.complainant.anonymous);
+    state.step = 0;
     state.form = blankForm();
     state.files = [];
     state.errors = null;
@@ -254,6 +274,8 @@ async function submit(event) {
   if ((answer.status === 422 || answer.status === 400) && fields) {
     state.errors = fileErrors(fields);
     state.problem = null;
+    const steps = state.errors.map((e) => stepOf(e.target)).filter((step) => step >= 0);
+    if (steps.length) state.step = Math.min(...steps); // back to the first step to put right
     render();
     focusLater("error-summary");
     return;
@@ -401,22 +423,96 @@ function textField(path) {
   });
 }
 
+/** What a step cannot go on without (the API's own checks of form and content come on submitting). */
+function missing(step) {
+  const f = state.form;
+  const paths = [];
+  if (step === 1 && !(f.kind === "report" && f.anonymous)) paths.push("complainant.name", "complainant.phone");
+  if (step === 2 && ["complaint", "report"].includes(f.kind)) paths.push("respondent.name");
+  if (step === 3) paths.push("facts");
+  return paths.filter((path) => !f[path].trim()).map((path) => ({ target: idOf(path), key: `err.${path}`, detail: null }));
+}
+
+function toStep(step) {
+  state.step = step;
+  state.problem = null;
+  render();
+  focusLater("step-title");
+}
+
+/** On to the next step once this one has what it needs; the problems of other steps stay listed. */
+function next() {
+  const found = missing(state.step);
+  const others = (state.errors || []).filter((e) => stepOf(e.target) !== state.step);
+  state.errors = found.length || others.length ? [...found, ...others] : null;
+  if (found.length) {
+    render();
+    focusLater("error-summary");
+    return;
+  }
+  toStep(state.step + 1);
+}
+
+function step(index, ...children) {
+  const current = index === state.step;
+  return el(
+    "fieldset",
+    { hidden: !current, id: `step-${index + 1}` },
+    el("legend", {}, el("h2", { id: current ? "step-title" : null, tabindex: "-1" }, t(STEPS[index].title))),
+    ...children,
+  );
+}
+
+/** The answers so far, each part with a way back to change it: read over before sending. */
+function review() {
+  const f = state.form;
+  const anonymous = f.kind === "report" && f.anonymous;
+  const join = (...paths) => paths.map((path) => f[path].trim()).filter(Boolean).join("，");
+  const rows = [
+    [0, t(`kind.${f.kind}`)],
+    [1, anonymous ? t("anonymous.on") : join("complainant.name", "complainant.phone", "complainant.email", "complainant.address")],
+    [2, join("respondent.name", "respondent.address", "respondent.region_code")],
+    [3, join("occurred_at", "facts")],
+    [4, join("request")],
+  ];
+  return el(
+    "section",
+    { class: "review", "aria-labelledby": "review-title" },
+    el("h3", { id: "review-title" }, t("review")),
+    el(
+      "dl",
+      {},
+      rows.map(([index, value]) =>
+        el(
+          "div",
+          {},
+          el("dt", {}, t(STEPS[index].title)),
+          el("dd", {}, value || t("review.empty")),
+          el("dd", {}, el("button", { type: "button", class: "secondary small", onclick: () => toStep(index), "aria-label": t("review.change.label", { part: t(STEPS[index].title) }) }, t("review.change"))),
+        ),
+      ),
+    ),
+  );
+}
+
 function fileView() {
   const errors = state.errors || [];
   const evidenceErrors = errors.filter((e) => e.target === "evidence");
+  const last = state.step === LAST_STEP;
   const form = el(
     "form",
-    { id: "file-form", novalidate: true, onsubmit: submit },
-    el(
-      "fieldset",
-      {},
-      el("legend", {}, t("s1")),
-      el("div", { class: "choices", role: "radiogroup", "aria-label": t("s1") }, KINDS.map(kindChoice)),
-    ),
-    el(
-      "fieldset",
-      {},
-      el("legend", {}, t("s2")),
+    {
+      id: "file-form",
+      novalidate: true,
+      onsubmit: (event) => {
+        event.preventDefault(); // Enter in a field moves on, as the visible button does
+        if (last) submit();
+        else next();
+      },
+    },
+    step(0, el("div", { class: "choices", role: "radiogroup", "aria-label": t("s1") }, KINDS.map(kindChoice))),
+    step(
+      1,
       el("p", { class: "hint" }, t("s2.hint")),
       el(
         "div",
@@ -435,19 +531,11 @@ function fileView() {
       el("p", { class: "notice", id: "anonymous-on" }, t("anonymous.on")),
       el("div", { id: "identity" }, ["complainant.name", "complainant.phone", "complainant.email", "complainant.address"].map(textField)),
     ),
-    el(
-      "fieldset",
-      {},
-      el("legend", {}, t("s3")),
-      el("p", { class: "hint" }, t("s3.hint")),
-      ["respondent.name", "respondent.address", "respondent.region_code"].map(textField),
-    ),
-    el("fieldset", {}, el("legend", {}, t("s4")), ["facts", "occurred_at"].map(textField)),
-    el("fieldset", {}, el("legend", {}, t("s5")), textField("request")),
-    el(
-      "fieldset",
-      {},
-      el("legend", {}, t("s6")),
+    step(2, el("p", { class: "hint" }, t("s3.hint")), ["respondent.name", "respondent.address", "respondent.region_code"].map(textField)),
+    step(3, ["facts", "occurred_at"].map(textField)),
+    step(4, textField("request")),
+    step(
+      5,
       el(
         "div",
         { class: "field" },
@@ -465,12 +553,21 @@ function fileView() {
         }),
         el("ul", { id: "files", class: "files", "aria-live": "polite" }, state.files.map(fileItem)),
       ),
+      review(),
     ),
-    el("button", { type: "submit", id: "submit", class: "primary" }, t("submit")),
+    el(
+      "div",
+      { class: "step-buttons" },
+      last
+        ? el("button", { type: "submit", id: "submit", class: "primary" }, t("submit"))
+        : el("button", { type: "submit", id: "next", class: "primary" }, t("next")),
+      state.step > 0 ? el("button", { type: "button", id: "back", class: "secondary", onclick: () => toStep(state.step - 1) }, t("back")) : null,
+    ),
   );
   return [
     heading(t("file.title")),
-    el("p", {}, t("file.intro")),
+    state.step === 0 ? el("p", {}, t("file.intro")) : null,
+    el("p", { id: "step-progress", class: "progress" }, t("step.of", { n: state.step + 1, total: STEPS.length })),
     problemBox(state.problem),
     errorSummary(state.errors),
     form,
