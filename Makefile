@@ -52,7 +52,7 @@ unit: install
 	$(PYTEST) -m "not e2e"
 
 ## The deep fuzz of the API against a local stack: schemathesis's coverage phase (every boundary and negative
-## value of every field) and 100 generated requests an operation (make test runs 20 and no coverage phase).
+## value of every field) and 100 generated requests an operation (make test runs 10 and no coverage phase).
 fuzz: install
 	FUZZ=full TZ=UTC $(BIN)/python -m pytest -p no:cacheprovider tests/e2e/test_schemathesis.py
 

@@ -1,7 +1,7 @@
 """Property-based run of the whole OpenAPI description against the running local stack: no request,
 however odd, gets a server error or an answer that breaks the description.
 
-In `make test`, 20 generated requests an operation; `make fuzz` adds schemathesis's coverage phase (every
+In `make test`, 10 generated requests an operation; `make fuzz` adds schemathesis's coverage phase (every
 boundary and negative value of every field, ~2,000 requests more: 15 s the quick suite cannot spare) and
 100 an operation."""
 
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 
 
 FULL = os.environ.get("FUZZ") == "full"
-EXAMPLES = 100 if FULL else 20
+EXAMPLES = 100 if FULL else 10
 
 
 @pytest.fixture(scope="session")
