@@ -350,46 +350,6 @@ def test_a_wrong_access_code_says_not_found_and_a_withdrawal_is_confirmed_first(
     expect(page.locator("#lost-notice")).to_contain_text("新的查询码已发送到您留下的手机或电子邮箱")
 
 
-def test_a_responded_case_gets_the_complainants_answer_not_satisfied_with_a_reason(
-    desktop: Page, site: Launched
-) -> None:
-    receipt = file_by_api(site)
-    staff_act(site, receipt["id"], "decide", {"decision": "accept"})
-    staff_act(site, receipt["id"], "assign", {"unit": "u1", "handler": "web-staff"})
-    staff_act(
-        site, receipt["id"], "respond", {"message": "商家同意退货，但不同意十倍赔偿。", "outcome": "partly_resolved"}
-    )
-
-    page = desktop
-    page.goto("/#follow")
-    checked(page, "follow-form")
-    follow(page, receipt["tracking_code"], receipt["access_code"])
-    expect(page.locator("#case-status")).to_have_text("已答复，请告诉我们您是否满意")
-    expect(page.locator("#response")).to_contain_text("商家同意退货，但不同意十倍赔偿。")
-    expect(page.locator("#response")).to_contain_text("部分解决")
-    checked(page, "case-responded")
-
-    page.get_by_label("不满意", exact=True).check()
-    page.get_by_role("button", name="提交评价").click()
-    expect(page.locator("#follow-errors")).to_be_focused()
-    expect(page.locator("#feedback-comment-error")).to_have_text("请说明您不满意的原因。")
-    checked(page, "feedback-error")
-    page.get_by_label("意见或不满意的原因").fill("没有按法律规定赔偿")
-    page.get_by_role("button", name="提交评价").click()
-    expect(page.locator("#case-notice")).to_have_text("谢谢，已收到您的评价。")
-    expect(page.locator("#timeline")).to_contain_text("您的回访意见")
-    expect(page.get_by_role("button", name="提交评价")).to_have_count(0)
-    checked(page, "case-after-feedback")
-    case = requests.get(f"{site.url}/v1/staff/cases/{receipt['id']}", headers=STAFF, timeout=10).json()
-    feedback = [e for e in case["timeline"] if e["type"] == "feedback"]
-    assert feedback and feedback[0]["satisfied"] is False
-
-    page.get_by_role("button", name="English").click()
-    expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.locator("#timeline")).to_contain_text("Your follow-up answer")
-    checked(page, "case-after-feedback-en")
-
-
 def test_a_failed_request_says_what_to_do_next(phone: Page) -> None:
     page = phone
     page.goto("/")

@@ -23,6 +23,25 @@ def act(page: Page, action: str, label: str, fields: dict[str, str] | None = Non
     expect(page.locator("#action-done")).to_contain_text(label)
 
 
+def answer_not_satisfied(complainant: Page) -> None:
+    """The complainant reads the response in full and answers "not satisfied", which needs a reason."""
+    expect(complainant.locator("#case-status")).to_have_text("已答复，请告诉我们您是否满意")
+    expect(complainant.locator("#response")).to_contain_text("商家同意退货，不同意十倍赔偿。")
+    expect(complainant.locator("#response")).to_contain_text("部分解决")
+    expect(complainant.locator("#deadlines li", has_text="受理决定")).to_contain_text("已完成")  # that clock stopped
+    checked(complainant, "case-responded")
+    complainant.get_by_label("不满意", exact=True).check()
+    complainant.get_by_role("button", name="提交评价").click()  # "not satisfied" needs its reason
+    expect(complainant.locator("#follow-errors")).to_be_focused()
+    expect(complainant.locator("#feedback-comment-error")).to_have_text("请说明您不满意的原因。")
+    checked(complainant, "feedback-error")
+    complainant.get_by_label("意见或不满意的原因").fill("没有按规定赔偿")
+    complainant.get_by_role("button", name="提交评价").click()
+    expect(complainant.locator("#case-notice")).to_have_text("谢谢，已收到您的评价。")
+    expect(complainant.locator("#timeline")).to_contain_text("您的回访意见")
+    expect(complainant.get_by_role("button", name="提交评价")).to_have_count(0)
+
+
 def test_filed_accepted_assigned_answered_not_satisfied_and_reopened(
     phone: Page, desktop: Page, second_desktop: Page, site: Launched
 ) -> None:
@@ -55,12 +74,7 @@ def test_filed_accepted_assigned_answered_not_satisfied_and_reopened(
 
     complainant.get_by_role("button", name="去查询进度").click()
     follow(complainant, code, receipt["access_code"])
-    expect(complainant.locator("#response")).to_contain_text("商家同意退货，不同意十倍赔偿。")
-    expect(complainant.locator("#deadlines li", has_text="受理决定")).to_contain_text("已完成")  # that clock stopped
-    complainant.get_by_label("不满意", exact=True).check()
-    complainant.get_by_label("意见或不满意的原因").fill("没有按规定赔偿")
-    complainant.get_by_role("button", name="提交评价").click()
-    expect(complainant.locator("#case-notice")).to_have_text("谢谢，已收到您的评价。")
+    answer_not_satisfied(complainant)
 
     supervisor.goto("/staff/#queue")  # not a reload: that would sign out (the token lives in the page only)
     open_case(supervisor, case_id, code)
@@ -75,3 +89,6 @@ def test_filed_accepted_assigned_answered_not_satisfied_and_reopened(
     complainant.get_by_role("button", name="刷新").click()
     expect(complainant.locator("#case-status")).not_to_have_text("已答复，请告诉我们您是否满意")
     checked(complainant, "case-reopened")
+    complainant.get_by_role("button", name="English").click()
+    expect(complainant.locator("#timeline")).to_contain_text("Your follow-up answer")
+    checked(complainant, "case-reopened-en")
