@@ -209,7 +209,11 @@ def test_an_overdue_case_shows_in_supervision(phone: Page, site: Launched) -> No
     row = page.locator(f"tr[data-case='{receipt['id']}']")
     expect(row).to_have_class(re.compile(r"\boverdue\b"))
     expect(row).to_contain_text("已超期")
+    menu = page.get_by_role("button", name="菜单")  # on a phone the views fold behind the menu
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
     page.get_by_role("link", name="督办").click()
+    expect(menu).to_have_attribute("aria-expanded", "false")
     expect(page.get_by_role("heading", level=1, name="督办")).to_be_focused()
     overdue = page.locator("#overdue")
     expect(overdue.get_by_role("link", name=receipt["tracking_code"]).first).to_be_visible()

@@ -35,6 +35,63 @@ let renderCount = 0;
 // ---- small helpers -----------------------------------------------------------------------------
 
 const label = (prefix, value) => (value ? t(`${prefix}.${value}`) : "");
+/** Whether there is a text for `key` (in the reader's language or in Chinese). */
+const known = (key) => key in (TEXTS[language()] ?? {}) || key in TEXTS["zh-CN"];
+/** The text for `key`, or `fallback` when there is none. */
+const textOr = (key, fallback, vars) => (known(key) ? t(key, vars) : fallback);
+/** A name the API uses, as words, for what has no text yet ("working_days" → "working days"). */
+const readable = (name) => String(name).replace(/_/g, " ");
+
+/** Which texts name a field's values, by the field: the first of these prefixes with a text for the value. */
+const VALUE_TEXTS = {
+  reason: ["pause", "end"],
+  pause_reason: ["pause"],
+  reason_code: ["reason"],
+  clock: ["clock"],
+  outcome: ["outcome"],
+  severity: ["severity"],
+  channel: ["channel"],
+  sent_by: ["channel"],
+  kind: ["kind"],
+  step: ["mediation"],
+  about: ["about"],
+  resume_to: ["step"],
+  escalate_to: ["role"],
+  after: ["status"],
+};
+/** Fields holding an instant (shown as date and time) or a day. */
+const MOMENTS = new Set(["at", "since", "started_at", "time", "recorded_at"]);
+const DAYS = new Set(["due_date", "purchase_date"]);
+
+/** A field's label where it is shown (`context`: "paused", "mediation", a timeline entry's type …), else its
+ * general label, else its name as words. */
+function detailName(key, context) {
+  return textOr(`detail.${context}.${key}`, null) ?? textOr(`detail.${key}`, readable(key));
+}
+
+/** A field's value as the reader reads it: codes named, dates as dates, lengths in their clock's unit. */
+function detailValue(key, value, data, record) {
+  if (typeof value === "boolean") return t(value ? "yes" : "no");
+  if (Array.isArray(value)) {
+    const items = value.filter((v) => typeof v === "string" || typeof v === "number");
+    return items.map((v) => textOr(`detail.${v}`, String(v))).join(t("detail.and"));
+  }
+  if (typeof value !== "string" && typeof value !== "number") return "";
+  if (MOMENTS.has(key) && typeof value === "string" && !Number.isNaN(Date.parse(value))) return formatDateTime(value);
+  if (DAYS.has(key) && typeof value === "string") return formatDate(value);
+  const basis = record?.deadlines?.[data.clock]?.basis;
+  if (key === "length" && basis) return t(`basis.${basis}`, { n: value });
+  const prefix = (VALUE_TEXTS[key] ?? []).find((p) => known(`${p}.${value}`));
+  return prefix ? t(`${prefix}.${value}`) : String(value);
+}
+
+/** [label, value] rows of an object the API sends (a paused case, a timeline entry …), nested objects left out. */
+function details(data, context, record, skip = new Set()) {
+  return Object.entries(data ?? {})
+    .filter(([key, value]) => !skip.has(key) && value !== null && value !== undefined && value !== "")
+    .map(([key, value]) => [detailName(key, context), detailValue(key, value, data, record)])
+    .filter(([, value]) => value !== "");
+}
 
 function hasRole(...roles) {
   return Boolean(session && roles.some((role) => session.roles.includes(role)));
@@ -89,11 +146,14 @@ function problem(answer, retry) {
   } else if (answer.status === 403) box.append(el("p", {}, t("error.forbidden")));
   else if (answer.status === 404) box.append(el("p", {}, t("error.not-found")));
   else if (code === "version_conflict") box.append(el("p", {}, t("error.conflict")));
-  else if (code === "invalid_state") box.append(el("p", {}, t("error.invalid-state")));
-  else if (answer.status === 400 || answer.status === 422) {
+  else if (code === "invalid_state") {
+    // and why, in the API's words: a state the reader can change (paused …) or a rule (an extension's limit)
+    box.append(el("p", {}, t("error.invalid-state")));
+    if (answer.body?.error?.message) box.append(el("p", { class: "hint" }, t("error.detail", { detail: answer.body.error.message })));
+  } else if (answer.status === 400 || answer.status === 422) {
     box.append(el("p", {}, t("error.invalid")));
     const fields = answer.body?.error?.fields ?? {};
-    const items = Object.entries(fields).map(([name, why]) => el("li", {}, `${name}: ${why}`));
+    const items = Object.entries(fields).map(([name, why]) => el("li", {}, `${textOr(`field.${name}`, readable(name))}: ${why}`));
     if (!items.length) items.push(el("li", {}, answer.body?.error?.message ?? ""));
     box.append(el("ul", {}, items));
   } else if (answer.status >= 500) box.append(el("p", {}, t("error.server", { status: answer.status })));
@@ -104,10 +164,51 @@ function problem(answer, retry) {
 
 // ---- the frame: languages, navigation, who is signed in -----------------------------------------
 
+/**
+ * The header, arranged once: on a phone the views and the languages fold behind a menu button, so the bar is
+ * two rows (the brand and the menu; who is signed in and signing out). The languages move before "who" so
+ * the keyboard meets everything in the order a phone shows it.
+ */
+function arrangeHeader() {
+  if (document.getElementById("menu-toggle")) return;
+  const header = document.querySelector("header.bar");
+  const views = document.getElementById("views");
+  header.insertBefore(document.getElementById("languages"), document.getElementById("who"));
+  const toggle = el(
+    "button",
+    {
+      type: "button",
+      id: "menu-toggle",
+      "aria-expanded": "false",
+      "aria-controls": "views languages",
+      onclick: () => setMenu(toggle.getAttribute("aria-expanded") !== "true"),
+    },
+    el("span", { "aria-hidden": "true" }, "☰ "),
+    el("span", { id: "menu-label" }),
+  );
+  header.insertBefore(toggle, views);
+  views.addEventListener("click", (event) => {
+    if (event.target.closest("a")) setMenu(false);
+  });
+  header.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && header.classList.contains("menu-open")) {
+      setMenu(false);
+      toggle.focus();
+    }
+  });
+}
+
+function setMenu(open) {
+  document.querySelector("header.bar").classList.toggle("menu-open", open);
+  document.getElementById("menu-toggle").setAttribute("aria-expanded", String(open));
+}
+
 function renderFrame() {
+  arrangeHeader();
   document.documentElement.lang = language();
   document.title = t("console");
   document.getElementById("brand").textContent = t("console");
+  document.getElementById("menu-label").textContent = t("nav.menu");
   const skip = document.querySelector(".skip");
   if (skip) skip.textContent = t("skip");
   renderLanguages(t("nav.languages"), () => {
@@ -123,7 +224,9 @@ function renderWho() {
   views.setAttribute("aria-label", t("nav.views"));
   const current = location.hash.split("/")[0] || "#queue";
   const link = (hash, key) => el("a", { href: hash, "aria-current": current === hash ? "page" : null }, t(key));
+  document.querySelector("header.bar").classList.toggle("signed-in", Boolean(session));
   if (!session) {
+    setMenu(false);
     views.replaceChildren();
     who.replaceChildren();
     return;
@@ -132,8 +235,12 @@ function renderWho() {
   if (hasRole("supervisor", "admin")) links.splice(1, 0, link("#supervision", "nav.supervision"));
   views.replaceChildren(...links);
   who.replaceChildren(
-    el("span", {}, t("who", { name: session.name, id: session.id })),
-    el("span", {}, t("who.roles", { roles: session.roles.map((r) => t(`role.${r}`)).join("、") })),
+    el(
+      "span",
+      { class: "identity" },
+      el("span", {}, t("who", { name: session.name, id: session.id })),
+      el("span", {}, t("who.roles", { roles: session.roles.map((r) => t(`role.${r}`)).join(t("detail.and")) })),
+    ),
     el("button", { type: "button", id: "sign-out", onclick: signOut }, t("sign-out")),
   );
 }
@@ -484,20 +591,32 @@ function actionFields(action, record) {
       }
       return [
         { name: "step", type: "fixed", value: "start" },
-        { name: "complainant_consents", type: "checkbox" },
-        { name: "respondent_consents", type: "checkbox" },
+        { name: "complainant_consents", type: "checkbox", required: true },
+        { name: "respondent_consents", type: "checkbox", required: true },
         { name: "time", type: "datetime" },
         { name: "place", type: "text" },
         { name: "mediator", type: "text" },
         { name: "note", type: "textarea" },
       ];
-    case "extension":
+    case "extension": {
+      const pending = record.pending_extension;
+      if (pending) {
+        // decided by a supervisor other than the one who asked (the API refuses anyone else)
+        if (!hasRole("supervisor") || pending.by === session?.id) return null;
+        return [
+          { name: "step", label: "extension.decide", type: "radio", options: options("extension", ["approve", "refuse"]), required: true },
+          { name: "clock", type: "fixed", value: pending.clock },
+          { name: "reason", label: "field.refuse_reason", type: "textarea" },
+        ];
+      }
+      const running = clocks.filter((c) => record.deadlines[c].running);
       return [
-        { name: "step", type: "select", options: options("extension", ["request", "approve", "refuse"]), required: true, value: record.pending_extension ? "approve" : "request" },
-        { name: "clock", type: "select", options: clocks.map((c) => ({ value: c, text: t(`clock.${c}`) })), required: true, value: record.pending_extension?.clock },
-        { name: "working_days", type: "number", min: "1", max: "60" },
-        { name: "reason", label: "field.ext_reason", type: "textarea" },
+        { name: "step", type: "fixed", value: "request" },
+        { name: "clock", type: "select", options: running.map((c) => ({ value: c, text: t(`clock.${c}`) })), required: true },
+        { name: "working_days", type: "number", min: "1", max: "60", required: true },
+        { name: "reason", label: "field.ext_reason", type: "textarea", required: true },
       ];
+    }
     case "respond":
       return [
         { name: "message", type: "textarea", required: true },
@@ -534,7 +653,7 @@ function control(action, spec) {
         ),
       );
     case "checkbox":
-      return el("div", { class: "check" }, el("label", { class: "choice", for: id }, el("input", { type: "checkbox", id, name: spec.name }), ` ${text}`));
+      return el("div", { class: "check" }, el("label", { class: "choice", for: id }, el("input", { type: "checkbox", id, name: spec.name, required: spec.required }), ` ${text}`));
     case "select":
       return el(
         "div",
@@ -550,7 +669,7 @@ function control(action, spec) {
     case "textarea":
       return el("div", {}, el("label", { for: id }, text), el("textarea", { id, name: spec.name, required: spec.required, rows: "3" }));
     case "number":
-      return el("div", {}, el("label", { for: id }, text), el("input", { id, name: spec.name, type: "number", inputmode: "decimal", min: spec.min, max: spec.max, step: spec.step }));
+      return el("div", {}, el("label", { for: id }, text), el("input", { id, name: spec.name, type: "number", inputmode: "decimal", min: spec.min, max: spec.max, step: spec.step, required: spec.required }));
     case "datetime":
       return el("div", {}, el("label", { for: id }, text), el("input", { id, name: spec.name, type: "datetime-local" }));
     default:
@@ -581,6 +700,14 @@ function bodyOf(form, specs, version) {
 
 function actionForm(record, action, onDone) {
   const specs = actionFields(action, record);
+  if (!specs) {
+    return el(
+      "div",
+      { class: "action", "data-action-waiting": action },
+      el("h3", {}, t(`action.${action}`)),
+      el("p", {}, t("case.extension-waiting")),
+    );
+  }
   const message = el("div", { class: "action-message" });
   const form = el(
     "form",
@@ -624,7 +751,7 @@ function deadlineRows(deadlines) {
       else states.push(t(`case.days-late.${unit}`, { n: -clock.days_left }));
     }
     if (clock.estimated) states.push(t("case.estimated"));
-    if (clock.extended) states.push(t("case.extended", { n: clock.extended }));
+    if (clock.extended) states.push(t("case.extended", { n: t(`basis.${clock.basis}`, { n: clock.extended }) }));
     if (clock.escalated_at) states.push(t("case.escalated", { at: formatDateTime(clock.escalated_at) }));
     return el(
       "tr",
@@ -637,7 +764,7 @@ function deadlineRows(deadlines) {
   });
 }
 
-function timelineList(timeline) {
+function timelineList(timeline, record) {
   const skip = new Set(["at", "type", "actor", "public"]);
   return el(
     "ol",
@@ -648,11 +775,11 @@ function timelineList(timeline) {
         { class: entry.type === "escalated" ? "escalated" : null },
         el("time", { datetime: entry.at }, formatDateTime(entry.at)),
         " ",
-        el("strong", {}, t(`event.${entry.type}`)),
+        el("strong", {}, textOr(`event.${entry.type}`, readable(entry.type))),
         entry.actor?.name ? ` · ${t("case.by", { name: entry.actor.name })}` : "",
-        Object.entries(entry)
-          .filter(([key, value]) => !skip.has(key) && value !== null && value !== "" && typeof value !== "object")
-          .map(([key, value]) => el("span", { class: "detail" }, ` · ${key}: ${value}`)),
+        details(entry, entry.type, record, skip).map(([name, value]) =>
+          el("span", { class: "detail" }, ` · ${t("detail.pair", { name, value })}`),
+        ),
       ),
     ),
   );
@@ -689,12 +816,6 @@ function evidenceList(record) {
   );
 }
 
-function objectRows(value) {
-  return Object.entries(value ?? {})
-    .filter(([, v]) => v !== null && v !== undefined && typeof v !== "object")
-    .map(([k, v]) => [k, String(v)]);
-}
-
 function caseSections(record, onDone) {
   const c = (key) => t(`case.${key}`);
   const identity = [];
@@ -711,13 +832,12 @@ function caseSections(record, onDone) {
     );
   }
   const product = record.product
-    ? Object.entries(record.product).filter(([, v]) => v !== null).map(([k, v]) => `${k}: ${v}`).join("；")
+    ? details(record.product, "product", record).map(([name, value]) => t("detail.pair", { name, value })).join(t("detail.sep"))
     : null;
   const other = [];
-  if (record.paused) other.push(el("h3", {}, c("paused-info")), definitionList(objectRows(record.paused)));
-  if (record.mediation) other.push(el("h3", {}, c("mediation-info")), definitionList(objectRows(record.mediation)));
-  if (record.pending_extension) other.push(el("h3", {}, c("pending_extension")), definitionList(objectRows(record.pending_extension)));
-  if (record.response) other.push(el("h3", {}, c("response")), definitionList(objectRows(record.response)));
+  for (const [field, title] of [["paused", "paused-info"], ["mediation", "mediation-info"], ["pending_extension", "pending_extension"], ["response", "response"]]) {
+    if (record[field]) other.push(el("h3", {}, c(title)), definitionList(details(record[field], field, record)));
+  }
   const actions = record.actions.length
     ? el("div", { class: "actions" }, record.actions.map((action) => actionForm(record, action, onDone)))
     : el("p", {}, c("actions.none"));
@@ -727,7 +847,7 @@ function caseSections(record, onDone) {
       "section",
       { "aria-labelledby": "s-summary" },
       el("h2", { id: "s-summary" }, c("summary")),
-      record.incomplete?.length ? el("p", { class: "notice" }, t("case.incomplete", { fields: record.incomplete.join("、") })) : null,
+      record.incomplete?.length ? el("p", { class: "notice" }, t("case.incomplete", { fields: detailValue("missing", record.incomplete, {}, record) })) : null,
       definitionList([
         [c("tracking_code"), record.tracking_code],
         [c("kind"), label("kind", record.kind)],
@@ -740,7 +860,7 @@ function caseSections(record, onDone) {
         [c("unit"), record.unit],
         [c("handler"), record.handler ? `${record.handler.name ?? ""} (${record.handler.id})` : null],
         [c("first_responder"), record.first_responder ? `${record.first_responder.name ?? ""} (${record.first_responder.id ?? ""})` : null],
-        [c("policy"), record.policy],
+        [c("policy"), record.policy ? textOr(`policy.${record.policy}`, record.policy) : null],
         [c("version"), String(record.version)],
         [c("linked"), record.linked_case_ids?.length ? record.linked_case_ids.join("、") : null],
       ]),
@@ -778,7 +898,7 @@ function caseSections(record, onDone) {
     other.length ? el("section", { "aria-labelledby": "s-other" }, el("h2", { id: "s-other" }, c("other")), other) : null,
     el("section", { "aria-labelledby": "s-actions" }, el("h2", { id: "s-actions" }, c("actions")), actions),
     el("section", { "aria-labelledby": "s-evidence" }, el("h2", { id: "s-evidence" }, c("evidence")), evidenceList(record)),
-    el("section", { "aria-labelledby": "s-timeline" }, el("h2", { id: "s-timeline" }, c("timeline")), timelineList(record.timeline ?? [])),
+    el("section", { "aria-labelledby": "s-timeline" }, el("h2", { id: "s-timeline" }, c("timeline")), timelineList(record.timeline ?? [], record)),
   ];
 }
 
@@ -1067,7 +1187,7 @@ async function start() {
   renderFrame();
   const failed = await finishCognito();
   window.addEventListener("hashchange", () => render());
-  if (failed) await render(t("sign-in.cognito.failed", { reason: failed }));
+  if (failed) await render(t("sign-in.cognito.failed", { reason: textOr(`sign-in.reason.${failed}`, failed) }));
   else await render();
 }
 
