@@ -150,3 +150,20 @@ def test_the_case_lists_the_actions_the_reader_may_take_in_its_state(client: Cli
     assert actions("clerk") == set()  # accepted: nothing left for a clerk on a complaint
     assert actions("supervisor") == {"assign", "extension"}
     assert actions("handler") == set()  # not assigned to them
+
+    def act(action: str, body: dict[str, object], headers: dict[str, str]) -> None:
+        version = client.http.get(f"/v1/staff/cases/{case_id}", headers=headers).json_body["version"]
+        done = post(client, f"/v1/staff/cases/{case_id}/{action}", {**body, "version": version}, **headers)
+        assert done.status_code == 200, done.json_body
+
+    handler = {"Authorization": f"Bearer {token('handler', sub='h-1')}"}
+    act("assign", {"unit": "u1", "handler": "h-1"}, staff_headers("supervisor"))
+    assert {"mediation", "respond", "pause"} <= actions("handler", sub="h-1")
+    act("pause", {"reason": "testing"}, handler)
+    # paused for a test, the case is neither mediated nor answered until it resumes: neither is offered
+    paused = actions("handler", sub="h-1")
+    assert "resume" in paused and not {"mediation", "respond", "pause"} & paused
+    version = client.http.get(f"/v1/staff/cases/{case_id}", headers=handler).json_body["version"]
+    answer = {"message": "m", "outcome": "resolved", "version": version}
+    refused = post(client, f"/v1/staff/cases/{case_id}/respond", answer, **handler)
+    assert refused.status_code == 409 and refused.json_body["error"]["code"] == "invalid_state"

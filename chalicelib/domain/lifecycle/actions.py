@@ -22,6 +22,8 @@ from chalicelib.errors import Forbidden, InvalidState
 GUARDS: dict[str, tuple[Callable[[Case], bool], str]] = {
     "complete": (lambda case: bool(case.incomplete), "the case lacks nothing a clerk must complete"),
     "pause": (lambda case: not case.paused, "the case is already paused"),
+    "mediation": (lambda case: not case.paused, "the case is paused; resume it before it can be mediated"),
+    "respond": (lambda case: not case.paused, "the case is paused; resume it before it can be answered"),
     "resume": (lambda case: bool(case.paused), "the case is not paused"),
     "reopen": (
         lambda case: case.under_review or case.status not in (Status.INVESTIGATING, Status.ASSIGNED),
@@ -44,11 +46,6 @@ def guard(case: Case, action: str) -> None:
 def offered(case: Case, action: str) -> bool:
     """Whether the case is as `action` needs it (the state table aside)."""
     return action not in GUARDS or GUARDS[action][0](case)
-
-
-def _not_paused(case: Case, action: str) -> None:
-    if case.paused:
-        raise InvalidState(f"the case is paused for {case.paused['reason']}; resume it before it can be {action}")
 
 
 def _with_note(data: dict[str, Any], note: str | None) -> dict[str, Any]:
@@ -157,7 +154,7 @@ def resume(case: Case, ctx: Ctx, body: cmd.Resume) -> list[Event]:
 
 def mediation(case: Case, ctx: Ctx, body: cmd.Mediation) -> list[Event]:
     """Mediation (调解): only with both parties' consent; ends in an agreement or is terminated."""
-    _not_paused(case, "mediated")
+    guard(case, "mediation")
     step = body.step
     if step == "start":
         require(case, "mediation.start")
@@ -227,7 +224,7 @@ def _request_extension(case: Case, ctx: Ctx, body: cmd.Extension) -> list[Event]
 
 def respond(case: Case, ctx: Ctx, body: cmd.Respond) -> list[Event]:
     """The answer to the complainant (答复), with the outcome and reasons."""
-    _not_paused(case, "answered")
+    guard(case, "respond")
     require(case, "respond")
     if step_of(case) == "notify_reporter":
         raise InvalidState("tell the real-name reporter of the filing decision first")
