@@ -79,7 +79,10 @@ def test_an_sms_complaint_is_registered_once_flagged_incomplete_and_answered_onc
     case = client.http.get(f"/v1/staff/cases/{summary['id']}", headers=staff_headers("supervisor")).json_body
     assert case["channel"] == "sms" and case["incomplete"] == ["respondent", "request"]
     assert case["complainant"]["phone"] == PHONE and case["deadlines"]["acceptance"]["length"] == 7
-    # a clerk calls back and completes it; then it can be accepted
+    # a clerk calls back and completes it (seeing the number to call while the entry is incomplete, not after);
+    # then it can be accepted
+    clerk_view = client.http.get(f"/v1/staff/cases/{summary['id']}", headers=staff_headers("clerk")).json_body
+    assert clerk_view["complainant"]["phone"] == PHONE and clerk_view["identity_withheld"] is False
     refused = post(
         client,
         f"/v1/staff/cases/{case['id']}/decide",
@@ -94,6 +97,7 @@ def test_an_sms_complaint_is_registered_once_flagged_incomplete_and_answered_onc
         **staff_headers("clerk"),
     )
     assert done.status_code == 200 and done.json_body["incomplete"] == []
+    assert done.json_body["complainant"] is None and done.json_body["identity_withheld"] is True
     accepted = post(
         client,
         f"/v1/staff/cases/{case['id']}/decide",

@@ -339,6 +339,8 @@ def test_a_clerk_on_a_phone_completes_a_complaint_sent_by_sms(phone: Page, site:
     menu.click()
 
     expect(page.locator("main")).to_contain_text("待补录：被投诉人、诉求")
+    # the number to call back is the clerk's to see while the entry is incomplete, and only then
+    expect(page.get_by_role("region", name="投诉人")).to_contain_text(sender[-8:])
     complete = form(page, "complete")
     complete.get_by_label("被投诉人", exact=True).fill("某某数码网店")
     complete.get_by_label("被投诉人地址").fill("杭州市余杭区文一西路1号")
@@ -350,6 +352,8 @@ def test_a_clerk_on_a_phone_completes_a_complaint_sent_by_sms(phone: Page, site:
     expect(page.get_by_role("region", name="内容")).to_contain_text("退货退款")
     expect(newest_entry(page)).to_contain_text("补录 · 由 钱登记 · 已补录：被投诉人、诉求、投诉人姓名")
     expect(page.locator("form[data-action=complete]")).to_have_count(0)
+    expect(page.locator("#identity-withheld")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text(sender[-8:])
     stored = record(site, case_id)
     assert (stored["request"], stored["complainant"]["name"]) == ("退货退款", "赵六")
     assert "decide" in stored["actions"]  # now it can be accepted

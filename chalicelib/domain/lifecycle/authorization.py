@@ -66,11 +66,14 @@ def available_actions(case: Case, actor: Actor, roles: frozenset[str]) -> tuple[
 
 
 def may_see_identity(case: Case, actor: Actor, roles: frozenset[str]) -> bool:
-    """Confidentiality (保密): only those handling the case see who complained, or what they wrote in full."""
+    """Confidentiality (保密): only those handling the case see who complained, or what they wrote in full (its
+    handler, a supervisor, its first-responder clerk, any clerk while the register entry is incomplete)."""
     if SUPERVISOR in roles:
         return True
     if HANDLER in roles and case.handler_id == actor.id:
         return True
+    if CLERK in roles and case.incomplete:
+        return True  # an SMS or e-mail lacking what intake records: a clerk calls the complainant back to complete it
     first = case.first_responder
     return CLERK in roles and first is not None and first.id == actor.id
 
