@@ -30,6 +30,9 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 #: What the templates are made from: a change to any of these synthesizes again.
 INPUTS = ("app.py", ".chalice/config.json", "chalicelib", "infra")
 SKIPPED = frozenset({"__pycache__", "cdk.out", "chalice.out"})
+#: Files the templates name but never read: the pages and their assets (a change to one is not a new synthesis;
+#: a file added or removed is, the package's list of files being checked).
+NAMED_ONLY = PROJECT_DIR / "chalicelib" / "web"
 TOOLS = ("aws-cdk-lib", "cdk-nag", "chalice", "constructs")
 STAGES = ("dev", "prod")
 #: The stage synthesized with every channel option on: `dev` of infra/cdk.json with these.
@@ -106,7 +109,8 @@ def _fingerprint(context: dict[str, Any]) -> str:
             if SKIPPED.intersection(file.parts):
                 continue
             digest.update(str(file.relative_to(PROJECT_DIR)).encode())
-            digest.update(file.read_bytes())
+            if not file.is_relative_to(NAMED_ONLY):
+                digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
 
 
