@@ -226,6 +226,7 @@ def test_an_admin_loads_a_year_of_the_calendar_and_saves_a_change(desktop: Page,
     page = desktop
     sign_in(page, "admin-1", "孙管理", "管理员")
     page.get_by_role("link", name="节假日日历").click()
+    expect(page.locator("#calendar-state")).to_be_visible()  # this year's, loaded: then another is asked for
     page.get_by_label("年份").fill("2031")
     page.get_by_role("button", name="载入").click()
     expect(page.get_by_role("heading", level=1, name="节假日日历 2031")).to_be_focused()
