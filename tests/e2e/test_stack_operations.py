@@ -16,6 +16,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
+from local import snapshot
 from local.launch import Launched, free_port, launch
 from local.stage import PROJECT_DIR
 from tests.conftest import COMPLAINT, token
@@ -40,10 +41,13 @@ def year_2031(stack: Launched) -> dict[str, Any]:
     return dict(answer.json())
 
 
-def test_ctrl_c_stops_everything_data_survives_a_restart_and_a_fresh_start_forgets_it(tmp_path: Path) -> None:
+def test_a_fresh_start_forgets_ctrl_c_stops_everything_and_data_survives_a_restart(tmp_path: Path) -> None:
+    # saved data a plain start refuses (unknown format): --fresh deletes it before anything is restored
+    (tmp_path / snapshot.FILE).write_text('{"format": "from another version"}', encoding="utf-8")
     retry = {"Idempotency-Key": str(uuid.uuid4())}
-    first = launch(tmp_path, *QUICK)
+    first = launch(tmp_path, "--fresh", *QUICK)
     try:
+        assert year_2031(first)["official"] is False  # started empty
         receipt = requests.post(f"{first.url}/v1/complaints", json=COMPLAINT, headers=retry, timeout=10).json()
         stored = requests.put(f"{first.url}/v1/staff/calendar/2031", json=YEAR_2031, headers=ADMIN, timeout=10)
         assert stored.status_code == 200, stored.text
@@ -69,12 +73,12 @@ def test_ctrl_c_stops_everything_data_survives_a_restart_and_a_fresh_start_forge
         stopped = again.stop()
     assert stopped == 0
 
-    fresh = launch(tmp_path, "--fresh", *QUICK)
-    try:
-        assert track(fresh, receipt).status_code == 404
-        assert year_2031(fresh)["official"] is False
-    finally:
-        fresh.stop()
+
+def test_saved_data_of_an_unknown_format_is_refused_with_how_to_start_empty(tmp_path: Path) -> None:
+    saved = tmp_path / snapshot.FILE
+    saved.write_text('{"format": "from another version"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="start empty with FRESH=1"):
+        snapshot.restore(saved, {}, "http://127.0.0.1:1")  # refused before any request
 
 
 @pytest.mark.parametrize("option", ["--port", "--moto-port"])

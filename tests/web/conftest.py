@@ -45,6 +45,7 @@ def browser() -> Iterator[Browser]:
             args=[
                 "--no-sandbox",  # root in a container: Chromium's sandbox needs user namespaces
                 "--disable-dev-shm-usage",
+                "--disable-gpu",
                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
             ],
         )
