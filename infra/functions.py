@@ -9,12 +9,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalice.utils import to_cfn_resource_name
+
 from chalicelib.resources import HANDOVER_FUNCTION, MAIL_FUNCTION, OUTBOX_FUNCTION, SMS_FUNCTION, WORKFLOW_FUNCTION
 
 #: Chalice's name for the function that serves every route.
 API_FUNCTION = "api_handler"
 #: The scheduled reconciliation (`@bp.schedule(..., name="reconcile")` in chalicelib/api/jobs.py).
 RECONCILE_FUNCTION = "reconcile"
+#: The log line the workflow function writes when a deadline passes unmet (chalicelib/service/workflow.py).
+OVERDUE_LOG_MESSAGE = "deadline_overdue"
+OVERDUE_METRIC = "DeadlinesOverdue"
+#: Deliveries of one mail to `receive_mail` before it goes to the failure queue (each after the visibility
+#: timeout: six times the function's timeout, as Lambda recommends for a queue it polls).
+MAIL_RECEIVES = 5
+#: Lambda's own retries of an inbound SMS the function failed on (SNS invokes it asynchronously), after which
+#: the SMS goes to `InboundSmsFailures` (alarmed).
+SMS_RETRIES = 2
+
+
+def logical_id(function: str) -> str:
+    """The logical id Chalice gives a function in its template."""
+    return "APIHandler" if function == API_FUNCTION else to_cfn_resource_name(function)
+
 
 #: Memory from `make bench` (bench/lambda_memory.py: each size played by a process held to the CPU
 #: share it buys, 1,769 MB = one vCPU). Measured 2026-11-23, medians of 3 fresh containers:

@@ -49,14 +49,22 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_wafv2 as wafv2
 from chalice.cdk import Chalice
-from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
 from chalicelib import errors, resources
 from chalicelib.api.http import error_body
 from chalicelib.domain.roles import ROLES
 from chalicelib.service.outbox import MAX_ATTEMPTS
-from infra.functions import API_FUNCTION, FUNCTIONS, RECONCILE_FUNCTION
+from infra.functions import (
+    API_FUNCTION,
+    FUNCTIONS,
+    MAIL_RECEIVES,
+    OVERDUE_LOG_MESSAGE,
+    OVERDUE_METRIC,
+    RECONCILE_FUNCTION,
+    SMS_RETRIES,
+    logical_id,
+)
 from infra.stages import PROJECT_DIR, StageConfig
 
 CHALICE_CONFIG = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text(encoding="utf-8"))
@@ -75,26 +83,12 @@ HANDOFF_ATTRIBUTE = "handoff_at"
 HANDOVER_RETRIES = 50
 #: How long the hand-over's mapping gathers records before it calls the function (`_register_streams`).
 HANDOVER_WINDOW_SECONDS = 5
-#: The log line the workflow function writes when a deadline passes unmet (chalicelib/service/workflow.py).
-OVERDUE_LOG_MESSAGE = "deadline_overdue"
-OVERDUE_METRIC = "DeadlinesOverdue"
 #: Public endpoints the WAF rate rule guards (tracking-code guesses, floods of submissions and uploads).
 PUBLIC_PATHS = ("/v1/complaints", "/v1/uploads")
 #: Each queue a failure ends in (alarmed, cdk-nag's SQS3 acknowledged: they are the dead-letter queues),
 #: and the queue that redrives into it after `MAIL_RECEIVES` deliveries.
 FAILURE_QUEUES = (resources.DEAD_LETTER_QUEUE.logical_id, resources.MAIL_FAILURES.logical_id)
 REDRIVES = {resources.MAIL_QUEUE.logical_id: resources.MAIL_FAILURES.logical_id}
-#: Deliveries of one mail to `receive_mail` before it goes to the failure queue (each after the visibility
-#: timeout: six times the function's timeout, as Lambda recommends for a queue it polls).
-MAIL_RECEIVES = 5
-#: Lambda's own retries of an inbound SMS the function failed on (SNS invokes it asynchronously), after which
-#: the SMS goes to `InboundSmsFailures` (alarmed).
-SMS_RETRIES = 2
-
-
-def logical_id(function: str) -> str:
-    """The logical id Chalice gives a function in its template."""
-    return "APIHandler" if function == API_FUNCTION else to_cfn_resource_name(function)
 
 
 class ComplaintsStack(Stack):

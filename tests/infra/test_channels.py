@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from chalicelib import resources
-from infra.functions import FUNCTIONS
-from infra.stack import MAIL_RECEIVES, SMS_RETRIES, logical_id
+from infra.functions import FUNCTIONS, MAIL_RECEIVES, SMS_RETRIES, logical_id
 from tests.infra.conftest import STAGES, Synthesized, options_config, stage_config
 from tests.infra.test_template_checks import lint_errors
 

@@ -10,8 +10,7 @@ import pytest
 from chalicelib import resources
 from chalicelib.domain.roles import ROLES
 from chalicelib.settings import Settings
-from infra.functions import FUNCTIONS
-from infra.stack import logical_id
+from infra.functions import FUNCTIONS, logical_id
 from tests.infra.conftest import STAGES, Synthesized, options_config, stage_config
 
 pytestmark = pytest.mark.xdist_group("infra")

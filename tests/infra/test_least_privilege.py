@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib import resources as declared
+from infra.functions import logical_id
 from infra.iam_allowances import (
     ACTION_WILDCARDS,
     FUNCTION_RESOURCE_WILDCARDS,
@@ -17,7 +18,6 @@ from infra.iam_allowances import (
     RESOURCE_WILDCARDS,
     SCOPED_WILDCARDS,
 )
-from infra.stack import logical_id
 from tests.infra.conftest import STAGES, Synthesized, options_config, stage_config
 
 pytestmark = pytest.mark.xdist_group("infra")

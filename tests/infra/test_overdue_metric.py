@@ -11,7 +11,7 @@ import pytest
 from chalicelib import resources
 from chalicelib.domain.lifecycle.steps import step_of
 from chalicelib.service.workflow import on_deadline
-from infra.stack import OVERDUE_LOG_MESSAGE, OVERDUE_METRIC, logical_id
+from infra.functions import OVERDUE_LOG_MESSAGE, OVERDUE_METRIC, logical_id
 from tests.fakes import file_complaint, services
 from tests.infra.conftest import STAGES, Synthesized
 from tests.unit.test_handoffs import NOW

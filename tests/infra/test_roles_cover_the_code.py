@@ -23,8 +23,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import resources, wiring
-from infra.functions import API_FUNCTION, RECONCILE_FUNCTION
-from infra.stack import logical_id
+from infra.functions import API_FUNCTION, RECONCILE_FUNCTION, logical_id
 from tests.conftest import COMPLAINT, TINY_JPEG, post, staff_headers, upload
 from tests.infra.conftest import Synthesized, stage_config
 

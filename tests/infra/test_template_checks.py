@@ -10,7 +10,6 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from cfnlint.api import ManualArgs, lint
 
 from chalicelib import errors
 from chalicelib.api.http import error_body
@@ -23,6 +22,8 @@ LINT_REGIONS = ["us-east-1", "ap-east-1", "ap-southeast-1"]
 
 
 def lint_errors(template: dict[str, Any], regions: list[str] = LINT_REGIONS) -> list[str]:
+    from cfnlint.api import ManualArgs, lint  # half a second to import: only in the worker that lints
+
     matches = lint(json.dumps(template), config=ManualArgs(regions=regions))
     return [f"{m.rule.id} {m.message} ({m.path_string})" for m in matches if m.rule.severity == "error"]
 
