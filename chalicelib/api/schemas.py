@@ -332,6 +332,9 @@ class NotifyIn(cmd.Notify, ActionIn):
 class StaffDeadlineOut(DeadlineOut):
     started_at: datetime
     extended: int
+    extension_left: int | None = Field(
+        description="how much more the policy lets the clock be extended, in its unit; null: no limit"
+    )
     paused_seconds: int
     stopped_at: datetime | None
     escalated_at: datetime | None

@@ -176,7 +176,7 @@ def work_queue(call: Call) -> schemas.QueueOut:
 def case_record(call: Call, case_id: str) -> schemas.StaffCaseOut:
     now = wiring.now()
     record = desk.record(case_id, _staff(call.staff), wiring.services(), now)
-    return views.staff_case(record, now, wiring.calendar().calendar())
+    return views.staff_case(record, now, wiring.calendar().calendar(), wiring.policy())
 
 
 @operation(
@@ -271,7 +271,7 @@ def _action_view(action: str) -> Callable[..., schemas.StaffCaseOut]:
             case = desk.act(case_id, action, command, version=version, staff=staff, services=wiring.services(), now=now)
             actions = available_actions(case, staff.actor, staff.roles)
             record = desk.CaseRecord(case, wiring.cases().timeline(case.id), False, actions)
-            return views.staff_case(record, now, wiring.calendar().calendar()).model_dump(mode="json")
+            return views.staff_case(record, now, wiring.calendar().calendar(), wiring.policy()).model_dump(mode="json")
 
         scope = f"staff:{staff.actor.id}:{case_id}:{action}"
         answer = once(scope, call.header("Idempotency-Key"), {"version": version, **fields}, perform, bp.lambda_context)

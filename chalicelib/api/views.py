@@ -10,8 +10,10 @@ from chalicelib.domain.calendar import WorkingCalendar, YearSchedule
 from chalicelib.domain.case import FREE_TEXT, Actor, Case, Event, Evidence, identity
 from chalicelib.domain.codec import from_plain, to_plain
 from chalicelib.domain.deadlines import Deadline
+from chalicelib.domain.lifecycle.clocks import extension_left
 from chalicelib.domain.lifecycle.steps import step_of
 from chalicelib.domain.lifecycle.summary import CaseSummary
+from chalicelib.domain.policy import Policy
 from chalicelib.domain.redaction import redact
 from chalicelib.service.desk import CaseRecord
 from chalicelib.service.evidence import Allowed, Download
@@ -105,11 +107,12 @@ def _staff_ref(actor: Actor | None) -> schemas.StaffRef | None:
     return schemas.StaffRef(id=actor.id, name=actor.name) if actor else None
 
 
-def staff_deadline(d: Deadline, now: datetime, calendar: WorkingCalendar) -> schemas.StaffDeadlineOut:
+def staff_deadline(d: Deadline, now: datetime, calendar: WorkingCalendar, left: int | None) -> schemas.StaffDeadlineOut:
     return schemas.StaffDeadlineOut(
         **deadline(d, now, calendar).model_dump(),
         started_at=d.started_at,
         extended=d.extended,
+        extension_left=left,
         paused_seconds=d.paused_seconds,
         stopped_at=d.stopped_at,
         escalated_at=d.escalated_at,
@@ -127,12 +130,13 @@ def _staff_event(event: Event, case: Case, visible: bool) -> schemas.StaffTimeli
     )
 
 
-def staff_case(record: CaseRecord, now: datetime, calendar: WorkingCalendar) -> schemas.StaffCaseOut:
+def staff_case(record: CaseRecord, now: datetime, calendar: WorkingCalendar, policy: Policy) -> schemas.StaffCaseOut:
     """The whole case for staff: every field of the case the response declares, by name, with the
     complainant's identity, and the free text as written, only where `record.identity_visible`;
     everyone else reads the copy redacted at intake. Fields the response does not declare (the
     access-code hash, the redacted copies) are never sent."""
     case, visible = record.case, record.identity_visible
+    left = extension_left(case, policy)
     plain = to_plain(case)
     if not visible:
         plain |= {name: case.redacted.get(name) for name in FREE_TEXT if name in plain}
@@ -144,7 +148,7 @@ def staff_case(record: CaseRecord, now: datetime, calendar: WorkingCalendar) -> 
         "text_redacted": not visible,
         "handler": {"id": case.handler_id, "name": case.handler_name} if case.handler_id else None,
         "first_responder": _staff_ref(case.first_responder),
-        "deadlines": {name: staff_deadline(d, now, calendar) for name, d in case.deadlines.items()},
+        "deadlines": {name: staff_deadline(d, now, calendar, left[name]) for name, d in case.deadlines.items()},
         "timeline": [_staff_event(e, case, visible) for e in record.timeline],
         "evidence": [_evidence(n, item, case, visible) for n, item in enumerate(case.evidence, start=1)],
         "actions": list(record.actions),

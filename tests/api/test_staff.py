@@ -159,6 +159,8 @@ def test_the_case_lists_the_actions_the_reader_may_take_in_its_state(client: Cli
     handler = {"Authorization": f"Bearer {token('handler', sub='h-1')}"}
     act("assign", {"unit": "u1", "handler": "h-1"}, staff_headers("supervisor"))
     assert {"mediation", "respond", "pause"} <= actions("handler", sub="h-1")
+    clocks = client.http.get(f"/v1/staff/cases/{case_id}", headers=handler).json_body["deadlines"]
+    assert clocks["mediation"]["extension_left"] == 0  # SAMR art. 25: the 60 days are not extended
     act("pause", {"reason": "testing"}, handler)
     # paused for a test, the case is neither mediated nor answered until it resumes: neither is offered
     paused = actions("handler", sub="h-1")

@@ -107,6 +107,9 @@ def pause_for_testing_and_resume(handler: Page, site: Launched, case_id: str) ->
     expect(other_details(handler)).to_have_count(0)
     due = chinese_date(case["deadlines"]["mediation"]["due_date"])
     expect(newest_entry(handler)).to_contain_text(f"恢复计时 · 由 钱承办 · 时限：调解 · 新的截止日期：{due}")
+    # the 60 days of mediation are never extended (SAMR art. 25): no extension form is offered meanwhile
+    assert case["deadlines"]["mediation"]["extension_left"] == 0
+    expect(handler.locator("[data-action-waiting=extension]")).to_contain_text("现在没有可以延期的期限")
 
 
 def mediate_to_an_agreement(handler: Page) -> None:

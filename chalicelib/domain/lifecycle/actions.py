@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib.domain.case import Case, Event, Kind, Respondent, Status, redacted_texts
 from chalicelib.domain.lifecycle import commands as cmd
-from chalicelib.domain.lifecycle.clocks import clock_event, restart_handling_clocks, rules_of, stop_all
+from chalicelib.domain.lifecycle.clocks import clock_event, extension_left, restart_handling_clocks, rules_of, stop_all
 from chalicelib.domain.lifecycle.context import Ctx
 from chalicelib.domain.lifecycle.steps import running, step_of
 from chalicelib.domain.lifecycle.transitions import require
@@ -214,10 +214,10 @@ def _request_extension(case: Case, ctx: Ctx, body: cmd.Extension) -> list[Event]
         raise InvalidState(f"there is no running clock {clock!r} to extend")
     if case.pending_extension:
         raise InvalidState("an extension request is already waiting for a supervisor")
-    rule = rules_of(case, ctx.policy)[clock]
-    if rule.max_extension is not None and case.deadlines[clock].extended + length > rule.max_extension:
-        allowed = rule.max_extension - case.deadlines[clock].extended
-        raise InvalidState(f"the {clock} clock may be extended by at most {allowed} more ({rule.source})")
+    allowed = extension_left(case, ctx.policy)[clock]
+    if allowed is not None and length > allowed:
+        source = rules_of(case, ctx.policy)[clock].source
+        raise InvalidState(f"the {clock} clock may be extended by at most {allowed} more ({source})")
     case.pending_extension = {"clock": clock, "length": length, "reason": body.reason, "by": ctx.actor.id}
     return [Event("extension_requested", ctx.now, ctx.actor, {"clock": clock, "length": length, "reason": body.reason})]
 

@@ -14,6 +14,17 @@ def rules_of(case: Case, policy: Policy) -> dict[str, ClockRule]:
     return {r.name: r for r in policy.rules(case.kind, case.category, case.severity)}
 
 
+def extension_left(case: Case, policy: Policy) -> dict[str, int | None]:
+    """How much more each of the case's clocks may be extended (in its unit) by the policy; None: no limit."""
+    rules = rules_of(case, policy)
+    left: dict[str, int | None] = {}
+    for name, deadline in case.deadlines.items():
+        rule = rules.get(name)
+        limit = rule.max_extension if rule else None
+        left[name] = None if limit is None else max(limit - deadline.extended, 0)
+    return left
+
+
 def clock_event(case: Case, event: str, ctx: Ctx) -> None:
     """Stop the clocks `event` stops, then start (or restart) the clocks it starts."""
     rules = rules_of(case, ctx.policy)

@@ -154,6 +154,7 @@ const zh = {
   "case.done": "已完成：{action}。",
   "case.linked": "关联案件",
   "case.extension-waiting": "延期申请已提交，正在等待主管决定（须由申请人以外的主管批准）。",
+  "case.extension-none": "现在没有可以延期的期限：正在计时的期限按办理规则都不能再延长。",
 
   "detail.pair": "{name}：{value}",
   "detail.sep": "；",
@@ -570,6 +571,7 @@ const en = {
   "case.done": "Done: {action}.",
   "case.linked": "Linked cases",
   "case.extension-waiting": "The extension request is waiting for a supervisor's decision (one other than who asked).",
+  "case.extension-none": "No deadline can be extended now: the rules allow no more time on any running clock.",
 
   "detail.pair": "{name}: {value}",
   "detail.sep": "; ",

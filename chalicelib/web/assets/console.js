@@ -602,18 +602,21 @@ function actionFields(action, record) {
       const pending = record.pending_extension;
       if (pending) {
         // decided by a supervisor other than the one who asked (the API refuses anyone else)
-        if (!hasRole("supervisor") || pending.by === session?.id) return null;
+        if (!hasRole("supervisor") || pending.by === session?.id) return "case.extension-waiting";
         return [
           { name: "step", label: "extension.decide", type: "radio", options: options("extension", ["approve", "refuse"]), required: true },
           { name: "clock", type: "fixed", value: pending.clock },
           { name: "reason", label: "field.refuse_reason", type: "textarea" },
         ];
       }
-      const running = clocks.filter((c) => record.deadlines[c].running);
+      // the running clocks the policy still lets be extended (a limit of 0: never)
+      const extendable = clocks.filter((c) => record.deadlines[c].running && record.deadlines[c].extension_left !== 0);
+      if (!extendable.length) return "case.extension-none";
+      const most = Math.max(...extendable.map((c) => record.deadlines[c].extension_left ?? 60));
       return [
         { name: "step", type: "fixed", value: "request" },
-        { name: "clock", type: "select", options: running.map((c) => ({ value: c, text: t(`clock.${c}`) })), required: true },
-        { name: "working_days", type: "number", min: "1", max: "60", required: true },
+        { name: "clock", type: "select", options: extendable.map((c) => ({ value: c, text: t(`clock.${c}`) })), required: true },
+        { name: "working_days", type: "number", min: "1", max: String(most), required: true },
         { name: "reason", label: "field.ext_reason", type: "textarea", required: true },
       ];
     }
@@ -700,13 +703,9 @@ function bodyOf(form, specs, version) {
 
 function actionForm(record, action, onDone) {
   const specs = actionFields(action, record);
-  if (!specs) {
-    return el(
-      "div",
-      { class: "action", "data-action-waiting": action },
-      el("h3", {}, t(`action.${action}`)),
-      el("p", {}, t("case.extension-waiting")),
-    );
+  if (typeof specs === "string") {
+    // nothing to send now, and why (an extension waiting for another supervisor, no clock left to extend)
+    return el("div", { class: "action", "data-action-waiting": action }, el("h3", {}, t(`action.${action}`)), el("p", {}, t(specs)));
   }
   const message = el("div", { class: "action-message" });
   const form = el(
