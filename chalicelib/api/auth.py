@@ -101,6 +101,15 @@ def verifier() -> TokenVerifier:
     return SharedSecretVerifier(settings.staff_jwt_secret)
 
 
+#: The claims a token may name its holder by, the first present winning: Cognito's ID token carries `name` only
+#: when the pool keeps one, always `cognito:username`, and `email` with the email scope; else the `sub` (a UUID).
+NAME_CLAIMS = ("name", "cognito:username", "email")
+
+
+def display_name(claims: dict[str, Any]) -> str:
+    return next((str(claims[claim]) for claim in NAME_CLAIMS if claims.get(claim)), str(claims["sub"]))
+
+
 def authenticate(authorization: str | None, allowed: frozenset[str]) -> Principal:
     """The staff member behind an `Authorization: Bearer` header, if they hold one of the `allowed` roles."""
     import jwt
@@ -116,7 +125,7 @@ def authenticate(authorization: str | None, allowed: frozenset[str]) -> Principa
         raise Unauthenticated("the token is not valid", code="invalid_token") from None
     groups = claims.get("cognito:groups")
     roles = frozenset(g for g in groups if isinstance(g, str)) & ROLES if isinstance(groups, list) else frozenset()
-    principal = Principal(str(claims["sub"]), str(claims.get("name") or claims["sub"]), roles)
+    principal = Principal(str(claims["sub"]), display_name(claims), roles)
     if not principal.roles & allowed:
         raise Forbidden(f"this needs one of the roles: {', '.join(sorted(allowed))}")
     return principal

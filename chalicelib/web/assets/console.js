@@ -264,7 +264,9 @@ function startSession(token, method) {
   const claims = decodeClaims(token);
   if (!claims || !claims.sub) return false;
   const roles = (claims["cognito:groups"] ?? []).filter((role) => ROLES.includes(role));
-  session = { token, method, id: claims.sub, name: claims.name ?? claims.sub, roles };
+  // named as the API names staff (chalicelib/api/auth.py NAME_CLAIMS): a Cognito ID token may lack `name`
+  const name = ["name", "cognito:username", "email"].map((claim) => claims[claim]).find(Boolean) ?? claims.sub;
+  session = { token, method, id: claims.sub, name, roles };
   return true;
 }
 
