@@ -443,6 +443,8 @@ class CaseSummaryOut(Out):
     handler: str | None = None
     next_due_at: datetime | None = None
     incomplete: bool = Field(False, description="registered from an SMS or e-mail; a clerk must complete it")
+    escalated_clock: str | None = Field(None, description="the clock of the latest escalation (督办) still running")
+    escalated_at: datetime | None = Field(None, description="when that escalation was sent")
 
 
 class QueueQuery(Body):

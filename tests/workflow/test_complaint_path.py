@@ -140,6 +140,10 @@ def test_an_overdue_case_is_escalated_at_once_and_chased_daily_until_decided(
     case = record(client, case_id)
     assert case["deadlines"]["acceptance"]["overdue"] is True
     assert case["deadlines"]["acceptance"]["escalated_at"] is not None
+    # the work queue says so too, without each case being read (the supervision view lists escalations from it)
+    listed = client.http.get("/v1/staff/cases?overdue=true", headers=CLERK).json_body["items"]
+    (item,) = [i for i in listed if i["id"] == case_id]
+    assert item["escalated_clock"] == "acceptance" and item["escalated_at"] is not None
     # the notices went out through the outbox, written with the escalation events (the stream feeds the sender)
     messages = eventually(
         lambda: sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages"), "the notices"

@@ -25,6 +25,9 @@ class CaseSummary:
     unit: str | None = None
     handler: str | None = None
     incomplete: bool = False  # registered from an SMS or e-mail: a clerk must complete it
+    # the latest escalation (督办) of a clock still running: which, and when (the supervision view lists them)
+    escalated_clock: str | None = None
+    escalated_at: datetime | None = None
 
     def overdue(self, now: datetime) -> bool:
         return self.next_due_at is not None and self.next_due_at < now
@@ -32,6 +35,8 @@ class CaseSummary:
 
 def summarize(case: Case, version: int) -> CaseSummary:
     """The summary of `case` as it is written at `version`."""
+    escalated = [(d.escalated_at, name) for name, d in case.deadlines.items() if d.running and d.escalated_at]
+    latest_at, latest_clock = max(escalated) if escalated else (None, None)
     return CaseSummary(
         id=case.id,
         tracking_code=case.tracking_code,
@@ -46,4 +51,6 @@ def summarize(case: Case, version: int) -> CaseSummary:
         unit=case.unit,
         handler=case.handler_id,
         incomplete=bool(case.incomplete),
+        escalated_clock=latest_clock,
+        escalated_at=latest_at,
     )

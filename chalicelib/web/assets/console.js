@@ -1012,17 +1012,10 @@ async function viewSupervision(count) {
     (item) => !item.overdue && item.next_due_at && new Date(item.next_due_at).getTime() - now < SOON_MS,
   );
 
-  // escalations (督办) sit in the timelines: look in the overdue cases' records, a few at a time
-  const records = await Promise.all(
-    overdue.items.slice(0, 20).map((item) => call("GET", `/v1/staff/cases/${encodeURIComponent(item.id)}`)),
-  );
-  if (count !== renderCount) return;
-  const escalations = records
-    .filter((answer) => answer.status === 200)
-    .flatMap((answer) =>
-      answer.body.timeline.filter((e) => e.type === "escalated").map((e) => ({ ...e, case: answer.body })),
-    )
-    .sort((a, b) => (a.at < b.at ? 1 : -1))
+  // escalations (督办) of clocks still running, as the queue lists them: no case is read (nor its reading audited)
+  const escalations = [...new Map([...overdue.items, ...all.items].map((item) => [item.id, item])).values()]
+    .filter((item) => item.escalated_at)
+    .sort((a, b) => (a.escalated_at < b.escalated_at ? 1 : -1))
     .slice(0, 20);
 
   const deadLetters =
@@ -1062,12 +1055,12 @@ async function viewSupervision(count) {
         ? el(
             "ul",
             {},
-            escalations.map((e) =>
+            escalations.map((item) =>
               el(
                 "li",
                 {},
-                el("a", { href: `#case/${e.case.id}` }, e.case.tracking_code),
-                ` · ${t(`clock.${e.clock}`)} · ${formatDateTime(e.at)}`,
+                el("a", { href: `#case/${item.id}` }, item.tracking_code),
+                ` · ${t(`clock.${item.escalated_clock}`)} · ${formatDateTime(item.escalated_at)}`,
               ),
             ),
           )
