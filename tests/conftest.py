@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import struct
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, cast
 
 import botocore.loaders
 import botocore.session
 import hypothesis
+import jwt
 import pytest
 import requests
 from chalice.test import Client
@@ -20,6 +23,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.stepfunctions.parser.api import ExecutionStatus
 
 from chalicelib import wiring
+from chalicelib.settings import LOCAL_JWT_SECRET
 from local.lambda_bridge import app_handlers, route_lambda_invocations
 from local.provision import provision
 from local.stage import stage_environment
@@ -264,6 +268,14 @@ def client(aws: None) -> Iterator[Client]:
 
 def token(*roles: str, sub: str = "staff-1", name: str = "李四", hours: float = 1, secret: str | None = None) -> str:
     return mint(sub, list(roles), name=name, hours=hours, secret=secret)
+
+
+def unnamed_token(sub: str, username: str, *roles: str) -> str:
+    """A staff token as Cognito issues it where the user pool keeps no `name`: the holder has a username only."""
+    claims = {"sub": sub, "cognito:username": username, "cognito:groups": list(roles), "exp": int(time.time()) + 600}
+    with warnings.catch_warnings():  # the local secret is short on purpose
+        warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
+        return jwt.encode(claims, os.environ.get("STAFF_JWT_SECRET", LOCAL_JWT_SECRET), algorithm="HS256")
 
 
 def post(client: Client, path: str, body: Any, **headers: str) -> Any:

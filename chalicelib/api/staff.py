@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from chalice import Blueprint
@@ -110,6 +111,10 @@ def _staff(principal: Principal) -> desk.Staff:
     return desk.Staff(principal.actor, principal.roles)
 
 
+def _case_view(record: desk.CaseRecord, now: datetime) -> schemas.StaffCaseOut:
+    return views.staff_case(record, now, wiring.calendar().calendar(), wiring.policy())
+
+
 def _cursor_signature(payload: bytes) -> str:
     key = hmac.new(get_settings().app_secret, b"queue-cursor", hashlib.sha256).digest()
     return base64.urlsafe_b64encode(hmac.new(key, payload, hashlib.sha256).digest()[:16]).decode().rstrip("=")
@@ -175,8 +180,7 @@ def work_queue(call: Call) -> schemas.QueueOut:
 )
 def case_record(call: Call, case_id: str) -> schemas.StaffCaseOut:
     now = wiring.now()
-    record = desk.record(case_id, _staff(call.staff), wiring.services(), now)
-    return views.staff_case(record, now, wiring.calendar().calendar(), wiring.policy())
+    return _case_view(desk.record(case_id, _staff(call.staff), wiring.services(), now), now)
 
 
 @operation(
@@ -271,7 +275,7 @@ def _action_view(action: str) -> Callable[..., schemas.StaffCaseOut]:
             case = desk.act(case_id, action, command, version=version, staff=staff, services=wiring.services(), now=now)
             actions = available_actions(case, staff.actor, staff.roles)
             record = desk.CaseRecord(case, wiring.cases().timeline(case.id), False, actions)
-            return views.staff_case(record, now, wiring.calendar().calendar(), wiring.policy()).model_dump(mode="json")
+            return _case_view(record, now).model_dump(mode="json")
 
         scope = f"staff:{staff.actor.id}:{case_id}:{action}"
         answer = once(scope, call.header("Idempotency-Key"), {"version": version, **fields}, perform, bp.lambda_context)

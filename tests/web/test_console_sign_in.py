@@ -11,18 +11,14 @@ import base64
 import hashlib
 import json
 import re
-import time
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import jwt
 from playwright.sync_api import Page, Route, expect
 
-from chalicelib.settings import LOCAL_JWT_SECRET
 from local.launch import Launched
-from tests.conftest import token
+from tests.conftest import token, unnamed_token
 from tests.web.conftest import checked
 
 COGNITO = "https://auth.example.amazoncognito.com"
@@ -86,13 +82,6 @@ def base64url_sha256(text: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(text.encode("ascii")).digest()).decode().rstrip("=")
 
 
-def id_token_without_a_name(sub: str, username: str, groups: list[str]) -> str:
-    claims = {"sub": sub, "cognito:username": username, "cognito:groups": groups, "exp": int(time.time()) + 600}
-    with warnings.catch_warnings():  # the local stack's secret is short on purpose
-        warnings.simplefilter("ignore", jwt.warnings.InsecureKeyLengthWarning)
-        return jwt.encode(claims, LOCAL_JWT_SECRET, algorithm="HS256")
-
-
 def stored(page: Page) -> str:
     """Everything the page keeps in this browser's storage."""
     return str(page.evaluate("JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])"))
@@ -100,7 +89,7 @@ def stored(page: Page) -> str:
 
 def test_a_supervisor_signs_in_through_cognito_with_pkce_and_signs_out(desktop: Page, site: Launched) -> None:
     # as Cognito issues it when the pool keeps no `name`: the holder is named by the username, as the API names them
-    id_token = id_token_without_a_name("cog-sup-1", "zhou.zr", ["supervisor"])
+    id_token = unnamed_token("cog-sup-1", "zhou.zr", "supervisor")
     claims = json.loads(base64.urlsafe_b64decode(id_token.split(".")[1] + "=="))
     assert claims["cognito:groups"] == ["supervisor"]  # where the console (and the API) read the roles
     cognito = FakeCognito(site, id_token)

@@ -668,10 +668,15 @@ async function lookUp(event) {
     focusLater("case-title");
   } else {
     f.case = null;
-    f.problem = { ...problemOf(answer), retry: answer.status === 0 || answer.status >= 500 ? () => lookUp() : null };
-    render();
-    focusLater("problem");
+    followFailed(answer, answer.status === 0 || answer.status >= 500 ? () => lookUp() : null);
   }
+}
+
+/** A follow request failed: say why and what to do next (`retry`, when trying again may help). */
+function followFailed(answer, retry = null) {
+  state.follow.problem = { ...problemOf(answer), retry };
+  render();
+  focusLater("problem");
 }
 
 async function newAccessCode() {
@@ -692,11 +697,7 @@ async function newAccessCode() {
     f.case = null;
     render();
     focusLater("lost-notice");
-  } else {
-    f.problem = problemOf(answer);
-    render();
-    focusLater("problem");
-  }
+  } else followFailed(answer);
 }
 
 /** A complainant's action on the case: withdraw, feedback, appeal; the case as it is afterwards. */
@@ -715,11 +716,7 @@ async function act(action, body, done) {
     f.satisfied = null;
     render();
     focusLater("case-notice");
-  } else {
-    f.problem = problemOf(answer);
-    render();
-    focusLater("problem");
-  }
+  } else followFailed(answer);
 }
 
 function feedbackForm() {
